@@ -1,0 +1,1 @@
+"""Một Cửa Xã desktop client: forms ← store ← sync ← ui/app."""

@@ -1,0 +1,1 @@
+"""Local encrypted SQLite store: schema, migrations, writer thread, search, outbox and audit."""

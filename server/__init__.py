@@ -1,0 +1,1 @@
+"""Provincial sync server: Starlette over SQLAlchemy Core, on PostgreSQL or SQLite."""
