@@ -1,0 +1,657 @@
+"""Dossiers: records, lifecycle, numbering, and the write functions that keep the outbox,
+the audit log and the search index in step in one transaction.
+
+A dossier record is the flat dictionary of docs/architecture.md: metadata keys
+(``procedure``, ``commune``, ``dossier_no``, ``status``, ``received_at``, ``due_at``,
+``late``, ``book_type``, ``book_year``, ``book_number``) and ``data.<field>`` keys.
+Indexed columns of the ``dossiers`` table repeat what queries need; the ``record`` column
+holds the whole dictionary as JSON (encrypted at rest like every page of the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.store import audit, books, domain, outbox, search
+from desktop.store.context import WriteContext
+from desktop.store.errors import (
+    DossierNotFound,
+    DuplicateDossier,
+    InvalidTransition,
+    StoreError,
+)
+from desktop.store.ids import uuid7
+
+DATA_PREFIX = "data."
+
+TIEP_NHAN, DANG_XU_LY, CHO_KY = "tiep_nhan", "dang_xu_ly", "cho_ky"
+HOAN_THANH, TRA_LAI, HUY = "hoan_thanh", "tra_lai", "huy"
+STATUSES = (TIEP_NHAN, DANG_XU_LY, CHO_KY, HOAN_THANH, TRA_LAI, HUY)
+FINAL_STATUSES = frozenset({HOAN_THANH, TRA_LAI, HUY})
+
+#: The lifecycle: allowed moves from each status. Same-day procedures (birth, death) may go
+#: straight from tiếp nhận to chờ ký; huỷ is allowed from every non-final state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    TIEP_NHAN: frozenset({DANG_XU_LY, CHO_KY, TRA_LAI, HUY}),
+    DANG_XU_LY: frozenset({CHO_KY, TRA_LAI, HUY}),
+    CHO_KY: frozenset({HOAN_THANH, TRA_LAI, HUY}),
+    HOAN_THANH: frozenset(),
+    TRA_LAI: frozenset(),
+    HUY: frozenset(),
+}
+
+STATUS_LABELS = {
+    TIEP_NHAN: "Tiếp nhận",
+    DANG_XU_LY: "Đang xử lý",
+    CHO_KY: "Chờ ký",
+    HOAN_THANH: "Hoàn thành",
+    TRA_LAI: "Trả lại",
+    HUY: "Huỷ",
+}
+
+META_KEYS = (
+    "procedure",
+    "commune",
+    "dossier_no",
+    "status",
+    "received_at",
+    "due_at",
+    "late",
+    "book_type",
+    "book_year",
+    "book_number",
+)
+
+
+class DossierLocked(StoreError):
+    """The dossier is in a final status (hoàn thành, trả lại, huỷ) and cannot be edited."""
+
+
+def allowed_transitions(status: str) -> frozenset[str]:
+    """Return the statuses a dossier in ``status`` may move to."""
+    return TRANSITIONS.get(status, frozenset())
+
+
+@dataclass(frozen=True)
+class DossierRecord:
+    """A whole dossier as stored.
+
+    Attributes:
+        id: the dossier's UUIDv7.
+        record: the flat record dictionary (metadata and ``data.<field>`` keys).
+        server_version: the server version this device last received (0: never synced).
+        created_at, updated_at: local timestamps (ISO with offset).
+        created_by, updated_by: usernames.
+    """
+
+    id: str
+    record: dict[str, Any]
+    server_version: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+    created_by: str | None = None
+    updated_by: str | None = None
+
+    @property
+    def procedure(self) -> str:
+        """The procedure code."""
+        return str(self.record.get("procedure", ""))
+
+    @property
+    def dossier_no(self) -> str:
+        """The receipt number printed on the slip."""
+        return str(self.record.get("dossier_no", ""))
+
+    @property
+    def status(self) -> str:
+        """The lifecycle status."""
+        return str(self.record.get("status", ""))
+
+    @property
+    def received_at(self) -> str:
+        """When the papers were received (ISO local datetime)."""
+        return str(self.record.get("received_at", ""))
+
+    @property
+    def due_at(self) -> str | None:
+        """The promised date (ISO), if known."""
+        value = self.record.get("due_at")
+        return str(value) if value else None
+
+    @property
+    def late(self) -> bool:
+        """Whether the event was registered after its legal deadline."""
+        return bool(self.record.get("late"))
+
+    @property
+    def book_number(self) -> int | None:
+        """The register book number, once assigned."""
+        value = self.record.get("book_number")
+        return int(value) if value is not None else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The procedure fields without the ``data.`` prefix."""
+        n = len(DATA_PREFIX)
+        return {k[n:]: v for k, v in self.record.items() if k.startswith(DATA_PREFIX)}
+
+    def display_name(self) -> str:
+        """Return the main person's name (both spouses for a marriage)."""
+        try:
+            return str(domain.get_procedure(self.procedure).display_name(self.data))
+        except ValueError:
+            return ""
+
+
+@dataclass(frozen=True)
+class DossierSummary:
+    """What a list row shows about a dossier."""
+
+    id: str
+    dossier_no: str
+    procedure: str
+    status: str
+    display_name: str
+    received_at: str
+    due_at: str | None
+    late: bool
+    book_type: str | None = None
+    book_year: int | None = None
+    book_number: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One step of a dossier's status timeline."""
+
+    at: str
+    clerk: str | None
+    from_status: str | None
+    to_status: str
+    note: str
+
+
+@dataclass
+class PreparedDossier:
+    """A validated new dossier, ready to be written (validation runs off the writer thread).
+
+    Attributes:
+        procedure: the procedure code.
+        book_type: the register book of the procedure.
+        data: normalised procedure data (empty values dropped).
+        received_at: when the papers were received (naive local).
+        due_at: promised date.
+        late: registered after the legal deadline.
+        dup_key: the duplicate key as one string, or None.
+        warnings: the validation warnings (Vietnamese), for the caller to show.
+    """
+
+    procedure: str
+    book_type: str
+    data: dict[str, Any]
+    received_at: dt.datetime
+    due_at: dt.date | None
+    late: bool
+    dup_key: str | None
+    warnings: list[Any] = field(default_factory=list)
+
+
+def _dup_key_string(key: tuple[str, ...] | None) -> str | None:
+    return None if not key else "|".join(str(p) for p in key)
+
+
+def prepare(
+    procedure_code: str,
+    data: Mapping[str, Any],
+    *,
+    received_at: dt.datetime,
+    today: dt.date,
+) -> PreparedDossier:
+    """Validate and normalise new dossier data.
+
+    Raises:
+        ValidationError: unknown procedure or invalid data (nothing is written).
+    """
+    from desktop.forms.model import ValidationError
+
+    procedure = domain.get_procedure(procedure_code)
+    result = domain.validate(procedure, data, today=today, received_at=received_at)
+    if result.errors:
+        raise ValidationError(list(result.errors))
+    normalized = {k: v for k, v in result.normalized.items() if v not in (None, "")}
+    return PreparedDossier(
+        procedure=procedure.code,
+        book_type=procedure.book_type,
+        data=normalized,
+        received_at=received_at,
+        due_at=domain.due_date(procedure, received_at),
+        late=bool(result.late),
+        dup_key=_dup_key_string(procedure.duplicate_key(normalized)),
+        warnings=list(result.warnings),
+    )
+
+
+# -- reading --------------------------------------------------------------------------------
+
+_RECORD_COLUMNS = (
+    "id, record, server_version, created_at, updated_at, created_by, updated_by, rowid"
+)
+
+
+def _to_record(row: tuple[Any, ...]) -> DossierRecord:
+    return DossierRecord(
+        id=row[0],
+        record=json.loads(row[1]),
+        server_version=row[2],
+        created_at=row[3],
+        updated_at=row[4],
+        created_by=row[5],
+        updated_by=row[6],
+    )
+
+
+def summary_of(record: DossierRecord) -> DossierSummary:
+    """Return the list-row summary of a dossier."""
+    r = record.record
+    return DossierSummary(
+        id=record.id,
+        dossier_no=record.dossier_no,
+        procedure=record.procedure,
+        status=record.status,
+        display_name=record.display_name(),
+        received_at=record.received_at,
+        due_at=record.due_at,
+        late=record.late,
+        book_type=r.get("book_type"),
+        book_year=r.get("book_year"),
+        book_number=r.get("book_number"),
+    )
+
+
+def get(conn: Any, dossier_id: str) -> DossierRecord:
+    """Return one dossier.
+
+    Raises:
+        DossierNotFound: no dossier has this id.
+    """
+    row = conn.execute(
+        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,)
+    ).fetchone()
+    if row is None:
+        raise DossierNotFound(f"no dossier with id {dossier_id}")
+    return _to_record(row)
+
+
+def find_by_number(conn: Any, dossier_no: str) -> DossierRecord | None:
+    """Return the dossier with this receipt number, if any."""
+    row = conn.execute(
+        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE dossier_no = ? LIMIT 1", (dossier_no,)
+    ).fetchone()
+    return _to_record(row) if row else None
+
+
+def select(conn: Any, where: str, args: tuple[Any, ...], order: str) -> list[DossierRecord]:
+    """Return dossiers matching a SQL condition (internal helper for the façade's queries)."""
+    sql = f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE {where} ORDER BY {order}"
+    return [_to_record(r) for r in conn.execute(sql, args).fetchall()]
+
+
+def find_duplicates(
+    conn: Any, dup_key: str | None, *, exclude_id: str | None = None
+) -> list[DossierSummary]:
+    """Return live dossiers (not huỷ/trả lại) with the same duplicate key, newest first."""
+    if not dup_key:
+        return []
+    records = select(
+        conn,
+        "dup_key = ? AND status NOT IN ('huy', 'tra_lai') AND id != ?",
+        (dup_key, exclude_id or ""),
+        "rowid DESC",
+    )
+    return [summary_of(r) for r in records]
+
+
+def search_dossiers(conn: Any, text: str, limit: int = 50) -> list[DossierSummary]:
+    """Return dossiers matching ``text`` (see :mod:`desktop.store.search`), best first."""
+    rowids = search.ranked_rowids(conn, text, limit)
+    if not rowids:
+        return []
+    placeholders = ",".join("?" * len(rowids))
+    rows = conn.execute(
+        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE rowid IN ({placeholders})", rowids
+    ).fetchall()
+    by_rowid = {r[7]: _to_record(r) for r in rows}
+    return [summary_of(by_rowid[r]) for r in rowids if r in by_rowid]
+
+
+def status_history(conn: Any, dossier_id: str) -> list[StatusChange]:
+    """Return the status timeline of a dossier, oldest first."""
+    rows = conn.execute(
+        "SELECT at, clerk, from_status, to_status, note FROM status_history "
+        "WHERE dossier_id = ? ORDER BY id",
+        (dossier_id,),
+    ).fetchall()
+    return [StatusChange(*r) for r in rows]
+
+
+# -- writing (called on the writer thread, inside its transaction) -----------------------------
+
+
+def _dossier_number(conn: Any, ctx: WriteContext, received_at: dt.datetime) -> str:
+    day = received_at.strftime("%Y%m%d")
+    n = outbox.next_counter(conn, f"dossier_no:{day}")
+    return f"{ctx.commune}-{day}-{ctx.device_tag}-{n}"
+
+
+def _write_row(
+    conn: Any,
+    dossier_id: str,
+    record: dict[str, Any],
+    dup_key: str | None,
+    *,
+    server_version: int,
+    created_at: str,
+    updated_at: str,
+    created_by: str | None,
+    updated_by: str | None,
+) -> int:
+    """Insert or update the row and its index entry; return its rowid."""
+    values = (
+        record.get("procedure", ""),
+        record.get("commune", ""),
+        record.get("dossier_no", ""),
+        record.get("status", TIEP_NHAN),
+        record.get("received_at", ""),
+        record.get("due_at"),
+        1 if record.get("late") else 0,
+        record.get("book_type"),
+        record.get("book_year"),
+        record.get("book_number"),
+        dup_key,
+        json.dumps(record, ensure_ascii=False, sort_keys=True),
+        server_version,
+        updated_at,
+        updated_by,
+    )
+    row = conn.execute("SELECT rowid FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
+    if row is None:
+        cur = conn.execute(
+            "INSERT INTO dossiers (procedure, commune, dossier_no, status, received_at, due_at, "
+            "late, book_type, book_year, book_number, dup_key, record, server_version, "
+            "updated_at, updated_by, id, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*values, dossier_id, created_at, created_by),
+        )
+        rowid = int(cur.lastrowid)
+    else:
+        rowid = int(row[0])
+        conn.execute(
+            "UPDATE dossiers SET procedure = ?, commune = ?, dossier_no = ?, status = ?, "
+            "received_at = ?, due_at = ?, late = ?, book_type = ?, book_year = ?, "
+            "book_number = ?, dup_key = ?, record = ?, server_version = ?, updated_at = ?, "
+            "updated_by = ? WHERE rowid = ?",
+            (*values, rowid),
+        )
+    search.index_record(conn, rowid, record)
+    return rowid
+
+
+def _history(
+    conn: Any, ctx: WriteContext, dossier_id: str, old: str | None, new: str, note: str, at: str
+) -> None:
+    conn.execute(
+        "INSERT INTO status_history (dossier_id, at, clerk, from_status, to_status, note) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (dossier_id, at, ctx.clerk, old, new, note),
+    )
+
+
+def insert(
+    conn: Any, ctx: WriteContext, prepared: PreparedDossier, *, allow_duplicate: bool = False
+) -> DossierRecord:
+    """Write a new dossier, its history, outbox entry, audit entry and index entry.
+
+    Raises:
+        DuplicateDossier: a live dossier has the same duplicate key and
+            ``allow_duplicate`` is False (nothing is written).
+    """
+    if not allow_duplicate:
+        dups = find_duplicates(conn, prepared.dup_key)
+        if dups:
+            raise DuplicateDossier(
+                f"{len(dups)} likely duplicate dossier(s): "
+                + ", ".join(d.dossier_no for d in dups[:5]),
+                dups,
+            )
+    at = ctx.timestamp()
+    dossier_id = uuid7()
+    record: dict[str, Any] = {
+        "procedure": prepared.procedure,
+        "commune": ctx.commune,
+        "dossier_no": _dossier_number(conn, ctx, prepared.received_at),
+        "status": TIEP_NHAN,
+        "received_at": prepared.received_at.replace(microsecond=0, tzinfo=None).isoformat(),
+        "due_at": prepared.due_at.isoformat() if prepared.due_at else None,
+        "late": prepared.late,
+        "book_type": prepared.book_type,
+    }
+    record.update({DATA_PREFIX + k: v for k, v in sorted(prepared.data.items())})
+    record = {k: v for k, v in record.items() if v is not None}
+    _write_row(
+        conn,
+        dossier_id,
+        record,
+        prepared.dup_key,
+        server_version=0,
+        created_at=at,
+        updated_at=at,
+        created_by=ctx.clerk,
+        updated_by=ctx.clerk,
+    )
+    _history(conn, ctx, dossier_id, None, TIEP_NHAN, "", at)
+    outbox.append_change(
+        conn,
+        ctx,
+        entity="dossier",
+        entity_id=dossier_id,
+        op="upsert",
+        base_version=0,
+        fields={k: [None, v] for k, v in record.items()},
+    )
+    audit.append_audit(
+        conn,
+        at=at,
+        clerk=ctx.clerk,
+        action="dossier.create",
+        entity="dossier",
+        entity_id=dossier_id,
+        summary=f"{prepared.procedure} {record['dossier_no']} {TIEP_NHAN}"
+        + (" late" if prepared.late else ""),
+    )
+    return DossierRecord(dossier_id, record, 0, at, at, ctx.clerk, ctx.clerk)
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    keys = sorted(set(old) | set(new))
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
+
+
+def _save_change(
+    conn: Any,
+    ctx: WriteContext,
+    current: DossierRecord,
+    record: dict[str, Any],
+    dup_key: str | None,
+    action: str,
+    summary: str,
+) -> DossierRecord:
+    changed = _diff(current.record, record)
+    if not changed:
+        return current
+    at = ctx.timestamp()
+    _write_row(
+        conn,
+        current.id,
+        record,
+        dup_key,
+        server_version=current.server_version,
+        created_at=current.created_at,
+        updated_at=at,
+        created_by=current.created_by,
+        updated_by=ctx.clerk,
+    )
+    outbox.append_change(
+        conn,
+        ctx,
+        entity="dossier",
+        entity_id=current.id,
+        op="upsert",
+        base_version=current.server_version,
+        fields=changed,
+    )
+    audit.append_audit(
+        conn,
+        at=at,
+        clerk=ctx.clerk,
+        action=action,
+        entity="dossier",
+        entity_id=current.id,
+        summary=summary,
+    )
+    return DossierRecord(
+        current.id,
+        record,
+        current.server_version,
+        current.created_at,
+        at,
+        current.created_by,
+        ctx.clerk,
+    )
+
+
+def _split_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        name = key[len(DATA_PREFIX) :] if key.startswith(DATA_PREFIX) else key
+        if name in META_KEYS:
+            raise StoreError(
+                f"{name!r} cannot be edited directly (use transition() for the status)"
+            )
+        out[name] = value
+    return out
+
+
+def update(
+    conn: Any, ctx: WriteContext, dossier_id: str, changes: Mapping[str, Any]
+) -> DossierRecord:
+    """Change procedure fields of a dossier, re-validating the whole form.
+
+    Args:
+        changes: field names (``tre_ten`` or ``data.tre_ten``) to new values; an empty
+            value clears the field.
+
+    Raises:
+        DossierNotFound, DossierLocked, ValidationError, StoreError.
+    """
+    from desktop.forms.model import ValidationError
+
+    current = get(conn, dossier_id)
+    if current.status in FINAL_STATUSES:
+        raise DossierLocked(
+            f"dossier {current.dossier_no} is {current.status} and can no longer be edited"
+        )
+    data = dict(current.data)
+    data.update(_split_changes(changes))
+    procedure = domain.get_procedure(current.procedure)
+    received = dt.datetime.fromisoformat(current.received_at)
+    result = domain.validate(procedure, data, today=ctx.now().date(), received_at=received)
+    if result.errors:
+        raise ValidationError(list(result.errors))
+    normalized = {k: v for k, v in result.normalized.items() if v not in (None, "")}
+    record = {k: v for k, v in current.record.items() if not k.startswith(DATA_PREFIX)}
+    record["late"] = bool(result.late)
+    record.update({DATA_PREFIX + k: v for k, v in sorted(normalized.items())})
+    dup_key = _dup_key_string(procedure.duplicate_key(normalized))
+    changed_names = sorted(_diff(current.record, record))
+    return _save_change(
+        conn,
+        ctx,
+        current,
+        record,
+        dup_key,
+        "dossier.update",
+        f"{current.dossier_no} fields: {', '.join(changed_names)}",
+    )
+
+
+def transition(
+    conn: Any, ctx: WriteContext, dossier_id: str, new_status: str, note: str = ""
+) -> DossierRecord:
+    """Move a dossier along its lifecycle; entering ``cho_ky`` assigns the book number.
+
+    Raises:
+        DossierNotFound, InvalidTransition.
+    """
+    current = get(conn, dossier_id)
+    if new_status not in STATUSES:
+        raise InvalidTransition(f"unknown status {new_status!r}")
+    if new_status not in allowed_transitions(current.status):
+        raise InvalidTransition(
+            f"dossier {current.dossier_no} cannot go from {current.status} to {new_status}"
+        )
+    record = dict(current.record)
+    record["status"] = new_status
+    summary = f"{current.dossier_no} {current.status} -> {new_status}"
+    if new_status == CHO_KY and record.get("book_number") is None:
+        book_type = str(
+            record.get("book_type") or domain.get_procedure(current.procedure).book_type
+        )
+        year = ctx.now().year
+        number = books.allocate_book_number(conn, book_type, year, ctx.timestamp())
+        record.update(book_type=book_type, book_year=year, book_number=number)
+        summary += f" book {book_type}/{year} no {number}"
+    dup_row = conn.execute("SELECT dup_key FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
+    saved = _save_change(conn, ctx, current, record, dup_row[0], "dossier.transition", summary)
+    _history(conn, ctx, dossier_id, current.status, new_status, note, saved.updated_at)
+    return saved
+
+
+def write_remote(
+    conn: Any, dossier_id: str, record: dict[str, Any], *, server_version: int, at: str
+) -> None:
+    """Store a record received from the server (no outbox entry: it came from there)."""
+    dup_key = None
+    try:
+        procedure = domain.get_procedure(str(record.get("procedure", "")))
+        n = len(DATA_PREFIX)
+        data = {k[n:]: v for k, v in record.items() if k.startswith(DATA_PREFIX)}
+        dup_key = _dup_key_string(procedure.duplicate_key(data))
+    except ValueError:
+        pass
+    row = conn.execute(
+        "SELECT created_at, created_by FROM dossiers WHERE id = ?", (dossier_id,)
+    ).fetchone()
+    created_at, created_by = (row[0], row[1]) if row else (at, None)
+    _write_row(
+        conn,
+        dossier_id,
+        record,
+        dup_key,
+        server_version=server_version,
+        created_at=created_at,
+        updated_at=at,
+        created_by=created_by,
+        updated_by=None,
+    )
+
+
+def delete_remote(conn: Any, dossier_id: str) -> None:
+    """Remove a dossier the server deleted (and its index entry)."""
+    row = conn.execute("SELECT rowid FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
+    if row is not None:
+        search.unindex(conn, row[0])
+        conn.execute("DELETE FROM dossiers WHERE rowid = ?", (row[0],))

@@ -1,0 +1,251 @@
+"""Ordered, recorded schema migrations (the idea of sqlite-utils' ``Migrations``).
+
+Each migration is a named function run once, inside its own transaction, and recorded in
+``_migrations`` (name, applied_at). A database made by any older release opens and is
+upgraded in order. Released migrations are never edited: a schema change is a new migration
+appended to :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+Migration = tuple[str, Callable[[Any], None]]
+
+
+def _script(conn: Any, sql: str) -> None:
+    """Run ``;``-separated statements inside the caller's transaction.
+
+    ``executescript`` would COMMIT first, breaking the one-transaction-per-migration rule.
+    """
+    for statement in sql.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _m001_core(conn: Any) -> None:
+    """Create the core tables: settings, counters, clerks, dossiers, history, outbox, audit."""
+    _script(
+        conn,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE clerks (
+            username TEXT PRIMARY KEY,
+            full_name TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'clerk',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE dossiers (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            procedure TEXT NOT NULL,
+            commune TEXT NOT NULL,
+            dossier_no TEXT NOT NULL,
+            status TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            due_at TEXT,
+            late INTEGER NOT NULL DEFAULT 0,
+            book_type TEXT,
+            book_year INTEGER,
+            book_number INTEGER,
+            dup_key TEXT,
+            record TEXT NOT NULL,
+            server_version INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            created_by TEXT,
+            updated_by TEXT
+        );
+        CREATE INDEX dossiers_received ON dossiers (received_at);
+        CREATE INDEX dossiers_no ON dossiers (dossier_no);
+        CREATE INDEX dossiers_status_due ON dossiers (status, due_at);
+        CREATE INDEX dossiers_dup_key ON dossiers (dup_key) WHERE dup_key IS NOT NULL;
+        CREATE INDEX dossiers_book ON dossiers (book_type, book_year, book_number);
+        CREATE TABLE status_history (
+            id INTEGER PRIMARY KEY,
+            dossier_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            clerk TEXT,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX status_history_dossier ON status_history (dossier_id, id);
+        CREATE TABLE outbox (
+            device_seq INTEGER PRIMARY KEY,
+            change_id TEXT NOT NULL UNIQUE,
+            device_id TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            op TEXT NOT NULL,
+            base_version INTEGER NOT NULL,
+            fields TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            clerk TEXT,
+            commune TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            server_status TEXT,
+            reason TEXT,
+            server_seq INTEGER,
+            server_epoch TEXT,
+            acknowledged_at TEXT
+        );
+        CREATE INDEX outbox_state ON outbox (state, device_seq);
+        CREATE INDEX outbox_entity ON outbox (entity_id, device_seq);
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            clerk TEXT,
+            action TEXT NOT NULL,
+            entity TEXT,
+            entity_id TEXT,
+            summary TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_entity ON audit (entity_id, seq);
+        """,
+    )
+
+
+def _m002_search(conn: Any) -> None:
+    """Add the FTS5 search index over folded names, ID numbers and dossier numbers.
+
+    The indexed text is already folded (no diacritics, đ→d, lower case); its rowid is the
+    dossier's rowid. The table keeps its text (inside the encrypted database) so that hits can
+    be ranked without loading and re-folding whole records. Existing dossiers are indexed here.
+    """
+    from desktop.store import search
+
+    conn.execute(
+        "CREATE VIRTUAL TABLE dossier_fts USING fts5("
+        "terms, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
+    )
+    for rowid, record in conn.execute("SELECT rowid, record FROM dossiers").fetchall():
+        search.index_record(conn, rowid, record)
+
+
+def _m003_books_attachments_sync(conn: Any) -> None:
+    """Add register-book blocks, attachments, drafts and sync bookkeeping tables."""
+    _script(
+        conn,
+        """
+        CREATE TABLE book_blocks (
+            id INTEGER PRIMARY KEY,
+            book_type TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            next INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK (start <= next AND next <= "end" + 1)
+        );
+        CREATE INDEX book_blocks_book ON book_blocks (book_type, year, id);
+        CREATE TABLE attachments (
+            id TEXT PRIMARY KEY,
+            dossier_id TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mime TEXT NOT NULL,
+            name TEXT NOT NULL,
+            chunk_size INTEGER NOT NULL,
+            server_version INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            created_by TEXT
+        );
+        CREATE INDEX attachments_dossier ON attachments (dossier_id);
+        CREATE INDEX attachments_sha ON attachments (sha256);
+        CREATE TABLE drafts (
+            key TEXT PRIMARY KEY,
+            procedure TEXT NOT NULL,
+            data TEXT NOT NULL,
+            clerk TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            cursor INTEGER NOT NULL DEFAULT 0,
+            server_epoch TEXT,
+            last_sync_at TEXT,
+            last_error TEXT,
+            clock_offset REAL
+        );
+        INSERT INTO sync_state (id) VALUES (1);
+        CREATE TABLE batch_signatures (
+            id INTEGER PRIMARY KEY,
+            first_audit_seq INTEGER NOT NULL,
+            last_audit_seq INTEGER NOT NULL,
+            first_device_seq INTEGER,
+            last_device_seq INTEGER,
+            key_id TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            signed_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def _m004_imported_lines(conn: Any) -> None:
+    """Remember which import-file lines were saved, so a re-run import skips them."""
+    conn.execute(
+        "CREATE TABLE imported_lines (line_hash TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, "
+        "imported_at TEXT NOT NULL)"
+    )
+
+
+#: Every migration ever released, in order. Append only; never edit or reorder.
+MIGRATIONS: list[Migration] = [
+    ("001_core", _m001_core),
+    ("002_search", _m002_search),
+    ("003_books_attachments_sync", _m003_books_attachments_sync),
+    ("004_imported_lines", _m004_imported_lines),
+]
+
+
+def applied(conn: Any) -> list[str]:
+    """Return the names of the migrations recorded in the database, in order applied."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    return [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+
+def migrate(conn: Any, *, upto: str | None = None) -> list[str]:
+    """Apply every migration not yet recorded, each in its own transaction.
+
+    Args:
+        conn: an autocommit (``isolation_level=None``) connection.
+        upto: stop after this migration (tests build old databases with it).
+
+    Returns:
+        The names of the migrations applied now.
+    """
+    done = set(applied(conn))
+    ran: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name not in done:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-check inside the lock: another process may have migrated meanwhile.
+                if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                    conn.execute("COMMIT")
+                else:
+                    fn(conn)
+                    conn.execute(
+                        "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                        (name, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                    )
+                    conn.execute("COMMIT")
+                    ran.append(name)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if name == upto:
+            break
+    return ran

@@ -1,0 +1,53 @@
+"""The help screen: keyboard shortcuts and where to get help."""
+
+from __future__ import annotations
+
+import tkinter
+
+import ttkbootstrap as ttk
+
+from desktop.ui.services import Services
+
+
+class HelpScreen(ttk.Frame):
+    """List the keyboard shortcuts and short how-tos in Vietnamese."""
+
+    def __init__(self, master: tkinter.Misc, services: Services, **_kwargs: object) -> None:
+        """Build the shortcut table."""
+        super().__init__(master)
+        from desktop.ui.shell import SHORTCUTS
+
+        ttk.Label(self, text="Phím tắt", font="-size 12 -weight bold").pack(anchor="w")
+        table = ttk.Frame(self, padding=(0, 6))
+        table.pack(anchor="w")
+        self.rows: list[tuple[str, str]] = []
+        for row, (_sequences, keys, label) in enumerate(SHORTCUTS):
+            ttk.Label(table, text=keys, width=10, font="-weight bold").grid(
+                row=row, column=0, sticky="w", pady=2
+            )
+            ttk.Label(table, text=label).grid(row=row, column=1, sticky="w", pady=2)
+            self.rows.append((keys, label))
+        extra = (
+            ("Tab / Shift+Tab", "Chuyển sang ô nhập kế tiếp / trước"),
+            ("Enter", "Lưu hồ sơ khi đang ở ô nhập cuối"),
+        )
+        for offset, (keys, label) in enumerate(extra, start=len(SHORTCUTS)):
+            ttk.Label(table, text=keys, width=16, font="-weight bold").grid(
+                row=offset, column=0, sticky="w", pady=2
+            )
+            ttk.Label(table, text=label).grid(row=offset, column=1, sticky="w", pady=2)
+            self.rows.append((keys, label))
+        ttk.Separator(self).pack(fill="x", pady=10)
+        ttk.Label(self, text="Cần giúp đỡ?", font="-size 12 -weight bold").pack(anchor="w")
+        ttk.Label(
+            self,
+            justify="left",
+            wraplength=760,
+            text=(
+                "• Mọi hồ sơ được lưu ngay trên máy này, kể cả khi mất mạng; khi có mạng, "
+                "máy tự đồng bộ với tỉnh (hoặc bấm F5).\n"
+                "• Biểu tượng ở góc dưới bên phải cho biết tình trạng đồng bộ. Nếu thấy "
+                '"xung đột" hoặc "Đồng hồ máy sai", hãy báo bộ phận CNTT của tỉnh.\n'
+                "• Khi rời máy, bấm Ctrl+L để khoá; hồ sơ đang nhập dở được giữ lại."
+            ),
+        ).pack(anchor="w")
