@@ -1,0 +1,150 @@
+"""The HTTP face of the server: a small Starlette app over :class:`server.service.SyncServer`.
+
+Each endpoint reads the body (refusing more than 8 MiB), calls one service method in a worker
+thread and returns its bytes. Client mistakes become ``{"error": ..., "code": ...}`` with a 4xx
+status; a busy database becomes 503. Bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from desktop.sync import envelope as env
+from desktop.sync import wire
+from server.service import ApiError, SyncServer
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("motcua.server")
+
+OCTET = "application/octet-stream"
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """Read the body, refusing more than the envelope limit without buffering it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > env.MAX_ENVELOPE_BYTES:
+        raise ApiError(413, wire.ERR_TOO_LARGE, "request body larger than 8 MiB")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > env.MAX_ENVELOPE_BYTES:
+                raise ApiError(413, wire.ERR_TOO_LARGE, "request body larger than 8 MiB")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # A link cut mid-body (common on 2G): nothing was read, nothing is stored.
+        raise ApiError(400, wire.ERR_BAD_REQUEST, "client disconnected mid-request") from None
+    return b"".join(chunks)
+
+
+def create_app(server: SyncServer) -> Starlette:
+    """Return the ASGI app serving ``server``."""
+
+    async def call(func: Any, *args: Any) -> Response:
+        try:
+            result = await run_in_threadpool(func, *args)
+        except ApiError as exc:
+            return _error(exc)
+        except OperationalError:
+            log.warning("database busy or unreachable")
+            return JSONResponse(
+                wire.error_body("database busy, retry later", wire.ERR_BUSY),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        except Exception as exc:
+            # Handled here, not re-raised: the server's own traceback logging could quote
+            # request data. Only the exception type is logged.
+            log.error(
+                "internal error in %s: %s", getattr(func, "__name__", "?"), type(exc).__name__
+            )
+            return JSONResponse(wire.error_body("internal server error", "internal"), 500)
+        if isinstance(result, bytes):
+            return Response(result, media_type=OCTET)
+        return JSONResponse(result)
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"ok": True, "server_time": server.clock()})
+
+    async def enrol(request: Request) -> Response:
+        try:
+            body = await _read_body(request)
+        except ApiError as exc:
+            return _error(exc)
+        return await call(server.enrol, body)
+
+    async def sync(request: Request) -> Response:
+        try:
+            body = await _read_body(request)
+        except ApiError as exc:
+            return _error(exc)
+        return await call(server.sync, body)
+
+    async def missing(request: Request) -> Response:
+        try:
+            body = await _read_body(request)
+        except ApiError as exc:
+            return _error(exc)
+        return await call(server.attachments_missing, body)
+
+    async def attachment(request: Request) -> Response:
+        sha = request.path_params["sha256"]
+        if request.method == "HEAD":
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            try:
+                offset = await run_in_threadpool(
+                    server.attachment_offset, sha, "HEAD", request.url.path, headers
+                )
+            except ApiError as exc:
+                return Response(status_code=exc.status, headers={"X-Motcua-Error": exc.code})
+            except OperationalError:
+                return Response(status_code=503, headers={"Retry-After": "5"})
+            except Exception as exc:
+                log.error("internal error in HEAD: %s", type(exc).__name__)
+                return Response(status_code=500)
+            return Response(
+                status_code=200,
+                headers={wire.HEADER_UPLOAD_OFFSET: str(offset), "Cache-Control": "no-store"},
+            )
+        try:
+            body = await _read_body(request)
+        except ApiError as exc:
+            return _error(exc)
+        return await call(server.upload_chunk, sha, body)
+
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        return JSONResponse(wire.error_body("no such endpoint", wire.ERR_NOT_FOUND), 404)
+
+    async def not_allowed(request: Request, _exc: Exception) -> Response:
+        return JSONResponse(wire.error_body("method not allowed", wire.ERR_BAD_REQUEST), 405)
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        # Only the exception type: its message could quote request data.
+        log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
+        return JSONResponse(wire.error_body("internal server error", "internal"), 500)
+
+    routes = [
+        Route(wire.PATH_HEALTH, health, methods=["GET"]),
+        Route(wire.PATH_ENROL, enrol, methods=["POST"]),
+        Route(wire.PATH_SYNC, sync, methods=["POST"]),
+        Route(wire.PATH_ATTACHMENTS_MISSING, missing, methods=["POST"]),
+        Route("/attachments/{sha256}", attachment, methods=["HEAD", "PATCH"]),
+    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_allowed, Exception: internal},
+    )

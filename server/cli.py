@@ -1,0 +1,296 @@
+"""``motcua-server``: the provincial sync server's command line.
+
+Each command parses its arguments, calls one :class:`server.service.SyncServer` method and
+prints the result (a table, or JSON with ``--json``). Errors are one clear English line on
+stderr and a non-zero exit status. The database comes from ``--db``, else the
+``MOTCUA_SERVER_DB`` environment variable, else ``sqlite:///motcua-server.db`` in the current
+directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _open(args: argparse.Namespace, *, init: bool = False) -> Any:
+    from server.service import SyncServer
+
+    return SyncServer.open(args.db, init=init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create or upgrade the database and the server keys."""
+    info = _open(args).init()
+    applied = ", ".join(info["migrations"]) or "none (already up to date)"
+    print(f"migrations applied: {applied}")
+    print(f"server key id: {info['key_id']}")
+    print(f"epoch: {info['epoch']}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve HTTP until interrupted (several processes may serve one PostgreSQL database)."""
+    import socket
+
+    import uvicorn
+
+    from server.app import create_app
+
+    server = _open(args, init=True)
+    app = create_app(server)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    print(
+        f"motcua-server listening on http://{args.host}:{port} "
+        f"(key id {server.public_keys().key_id})",
+        flush=True,
+    )
+    # All logs go to stderr: stdout carries only the "listening on" line, so a parent that
+    # reads that line and then stops reading never blocks the server on a full pipe.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for handler in log_config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="off",
+        log_config=log_config,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def cmd_enrol_code(args: argparse.Namespace) -> int:
+    """Issue a one-time enrolment code; the code is the last line printed."""
+    code = _open(args).issue_code(args.commune, args.ttl_hours)
+    print(f"one-time enrolment code for commune {args.commune}, valid {args.ttl_hours:g} h:")
+    print(code)
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """List enrolled devices."""
+    devices = _open(args).devices()
+    if args.json:
+        print(json.dumps(devices, ensure_ascii=False, indent=2))
+        return 0
+    if not devices:
+        print("no devices enrolled")
+        return 0
+    print(
+        f"{'DEVICE':38} {'COMMUNE':7} {'STATUS':8} {'LAST SYNC':16} {'SEQ':>6} {'CLOCK':>8}  LABEL"
+    )
+    for d in devices:
+        offset = d["clock_offset_ms"]
+        clock = "-" if offset is None else f"{offset / 1000:+.0f}s"
+        if d["flagged_skew"]:
+            clock += "!"
+        print(
+            f"{d['device_id']:38} {d['commune']:7} {d['status']:8} {_when(d['last_sync']):16} "
+            f"{d['last_device_seq']:>6} {clock:>8}  {d['label']}"
+        )
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke a device."""
+    _open(args).revoke(args.device, args.reason or "")
+    print(f"device {args.device} revoked")
+    return 0
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    """List conflicts waiting for provincial IT (``--all`` includes resolved ones)."""
+    conflicts = _open(args).conflicts(None if args.all else "open")
+    if args.json:
+        print(json.dumps(conflicts, ensure_ascii=False, indent=2))
+        return 0
+    if not conflicts:
+        print("no open conflicts")
+        return 0
+    for c in conflicts:
+        other = f" vs {c['other_entity_id']}" if c["other_entity_id"] else ""
+        print(
+            f"#{c['id']} {c['kind']} {c['status']} commune {c['commune']} "
+            f"{c['entity']} {c['entity_id']}{other} fields {', '.join(c['fields'])} "
+            f"(device {c['device_id']}, clerk {c['clerk']}, {_when(c['created_at'])})"
+        )
+        for key in sorted(set(c["current"]) | set(c["incoming"])):
+            print(
+                f"    {key}: base={c['base'].get(key)!r} current={c['current'].get(key)!r} "
+                f"incoming={c['incoming'].get(key)!r}"
+            )
+    return 0
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return text if isinstance(value, (dict, list)) else value
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Resolve a conflict: take current, take incoming, or set FIELD=VALUE."""
+    take = None
+    assignments: dict[str, Any] = {}
+    for item in args.take:
+        if item in ("current", "incoming"):
+            if take is not None:
+                raise SystemExit("error: give current or incoming once")
+            take = item
+        elif "=" in item:
+            key, _, value = item.partition("=")
+            if not key:
+                raise SystemExit(f"error: bad assignment {item!r}: use FIELD=VALUE")
+            assignments[key] = _parse_value(value)
+        else:
+            raise SystemExit(
+                f"error: --take expects current, incoming or FIELD=VALUE, not {item!r}"
+            )
+    result = _open(args).resolve(
+        args.conflict, take=take, assignments=assignments, reason=args.reason
+    )
+    if result["change_id"] is None:
+        print(f"conflict {args.conflict} closed (both records kept)")
+    else:
+        print(
+            f"conflict {args.conflict} resolved by change {result['change_id']} "
+            f"(record version {result['version']})"
+        )
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Show sync health: devices, changes, open conflicts, last sync per commune, skew."""
+    stats = _open(args).stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    print(f"devices: {stats['devices']} {stats['devices_by_status']}")
+    print(f"changes: {stats['changes']} {stats['changes_by_status']}")
+    print(f"records: {stats['records']}")
+    print(f"open conflicts: {stats['conflicts_open']}")
+    print(f"skewed clocks: {', '.join(stats['skewed_devices']) or 'none'}")
+    print("last sync per commune:")
+    for commune, last in sorted(stats["last_sync_by_commune"].items()):
+        print(f"    {commune}: {_when(last)}")
+    return 0
+
+
+def cmd_new_epoch(args: argparse.Namespace) -> int:
+    """Start a new epoch after restoring the database from a backup."""
+    epoch = _open(args).new_epoch()
+    print(f"new epoch: {epoch}")
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+    "init": ("create or upgrade the database and the server keys", cmd_init),
+    "serve": ("serve HTTP", cmd_serve),
+    "enrol-code": ("issue a one-time enrolment code for a commune", cmd_enrol_code),
+    "devices": ("list enrolled devices", cmd_devices),
+    "revoke": ("revoke a device", cmd_revoke),
+    "conflicts": ("list conflicts waiting for provincial IT", cmd_conflicts),
+    "resolve": ("resolve a conflict", cmd_resolve),
+    "stats": ("sync health and counts", cmd_stats),
+    "new-epoch": ("start a new epoch after restoring a backup", cmd_new_epoch),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``motcua-server``."""
+    from server.db import DEFAULT_DB_URL
+
+    parser = argparse.ArgumentParser(
+        prog="motcua-server", description="Một Cửa Xã provincial sync server"
+    )
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("MOTCUA_SERVER_DB", DEFAULT_DB_URL),
+        help="database URL (postgresql+psycopg://… or sqlite:///path); "
+        "default $MOTCUA_SERVER_DB or sqlite:///motcua-server.db",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers = {name: sub.add_parser(name, help=text) for name, (text, _f) in COMMANDS.items()}
+
+    p = parsers["serve"]
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8700, help="TCP port, 0 for any (default 8700)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--no-access-log", dest="access_log", action="store_false")
+
+    p = parsers["enrol-code"]
+    p.add_argument("--commune", required=True, help="5-digit commune code, e.g. 02701")
+    p.add_argument("--ttl-hours", type=float, default=72.0, help="lifetime (default 72)")
+
+    for name in ("devices", "conflicts", "stats"):
+        parsers[name].add_argument("--json", action="store_true", help="print JSON")
+    parsers["conflicts"].add_argument("--all", action="store_true", help="include resolved")
+
+    p = parsers["revoke"]
+    p.add_argument("device", help="device id")
+    p.add_argument("--reason", default="", help="shown to the device and in `devices`")
+
+    p = parsers["resolve"]
+    p.add_argument("conflict", type=int, help="conflict number (see `conflicts`)")
+    p.add_argument(
+        "--take",
+        nargs="+",
+        required=True,
+        metavar="current|incoming|FIELD=VALUE",
+        help="which version wins, and/or field values to set (JSON values, else text)",
+    )
+    p.add_argument("--reason", required=True, help="why (kept with the conflict)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``motcua-server``; return the exit status."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from server.db import DatabaseUrlError
+    from server.service import ApiError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _text, func = COMMANDS[args.command]
+    try:
+        return func(args)
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except DatabaseUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OperationalError, ProgrammingError) as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"error: database: {first} (did you run `motcua-server init`?)", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Domain keys of dossiers: when two records describe the same event or the same book entry.
+
+The duplicate rule belongs to the procedure declarations in :mod:`desktop.forms` (births: the
+mother's ID or folded name + the child's birth date + the child's folded name; deaths: the
+deceased's ID or folded name + the date of death). The server stores only a SHA-256 of the
+key, so its index holds no names in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["book_key", "duplicate_key"]
+
+#: Dossier statuses that no longer count as a registration (a cancelled dossier is no duplicate).
+_INACTIVE = ("huy", "tra_lai")
+
+
+def duplicate_key(values: Mapping[str, Any]) -> str | None:
+    """Return the hashed duplicate key of a flat dossier record, or None.
+
+    None when the procedure is unknown, the data lacks what the key needs, or the dossier is
+    cancelled or returned.
+    """
+    if values.get("status") in _INACTIVE:
+        return None
+    code = values.get("procedure")
+    if not isinstance(code, str) or not code:
+        return None
+    try:
+        from desktop.forms.model import record_data
+        from desktop.forms.procedures import get_procedure
+
+        key = get_procedure(code).duplicate_key(record_data(values))
+    except Exception:  # an unknown procedure or odd data must never block a sync
+        return None
+    if not key:
+        return None
+    return hashlib.sha256("\x1f".join(str(k) for k in key).encode("utf-8")).hexdigest()
+
+
+def book_key(values: Mapping[str, Any]) -> str | None:
+    """Return ``commune|book_type|year|number`` of a dossier's register entry, or None."""
+    # A cancelled dossier keeps its number (numbers are never reused), so it still counts.
+    parts = [values.get(k) for k in ("commune", "book_type", "book_year", "book_number")]
+    if any(p is None or p == "" for p in parts):
+        return None
+    return "|".join(str(p) for p in parts)
