@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,14 @@ WINDOW_SIZE = (1200, 680)  # fits a 1366x768 screen with a taskbar and the menu 
 
 
 def default_profile_dir() -> Path:
-    """Return the per-user profile directory (%APPDATA%\\MotCua on Windows, ~/.motcua else)."""
-    if sys.platform == "win32" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "MotCua"
-    return Path.home() / ".motcua"
+    """Return the per-user profile directory, the same one the ``motcua`` CLI uses.
+
+    An installer who enrols with ``motcua enrol`` and a clerk who opens the app from the menu
+    must land in the same profile, so both ask ``desktop.store.profile``.
+    """
+    from desktop.store.profile import default_profile_dir as store_default
+
+    return store_default()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
