@@ -101,6 +101,10 @@ class EngineSync:
             self.scheduler.start()
         return result
 
+    def printout_signer(self) -> Any:
+        """Return the device key's signing function for the QR code on printouts."""
+        return self.engine.printout_signer()
+
     def apply_settings(self, settings: Any) -> None:
         """Follow a changed sync interval from the settings screen."""
         self.scheduler.set_interval(settings.sync_interval_min)

@@ -207,9 +207,18 @@ class SyncServer:
             else:
                 if match["expires_at"] < now:
                     raise ApiError(403, wire.ERR_ENROL, "enrolment code has expired")
-                if existing is not None:
+                if existing is None:
+                    tx.insert_device(
+                        device_id, commune, req["label"], keys.to_json(), keys.key_id, now
+                    )
+                elif existing.status == "revoked" and existing.commune == commune:
+                    # IT revoked this PC and has now issued it a fresh code: it comes back
+                    # with its history (last device_seq) so nothing it holds is lost.
+                    tx.reactivate_device(
+                        device_id, req["label"] or existing.label, keys.to_json(), keys.key_id, now
+                    )
+                else:
                     raise ApiError(409, wire.ERR_ENROL, "device id is already enrolled")
-                tx.insert_device(device_id, commune, req["label"], keys.to_json(), keys.key_id, now)
                 tx.mark_code_used(match["id"], device_id, now)
             epoch = tx.get_meta("epoch") or ""
         payload: dict[str, Any] = {

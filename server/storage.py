@@ -304,6 +304,20 @@ class Tx:
             )
         )
 
+    def reactivate_device(
+        self, device_id: str, label: str, keys: dict[str, str], key_id: str, at: int
+    ) -> None:
+        """Enrol a revoked device again (a fresh code from IT): new keys, status ``active``."""
+        self.update_device(
+            device_id,
+            label=label,
+            keys=dumps(keys),
+            key_id=key_id,
+            status="active",
+            status_reason="",
+            enrolled_at=at,
+        )
+
     def update_device(self, device_id: str, **values: Any) -> None:
         """Update some columns of a device."""
         t = schema.devices

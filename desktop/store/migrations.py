@@ -199,12 +199,44 @@ def _m004_imported_lines(conn: Any) -> None:
     )
 
 
+def _m005_sync_client(conn: Any) -> None:
+    """The sync engine's own tables: the server's view of each record (value and the server
+    sequence that set each field), conflicts seen, and scans already uploaded.
+
+    ``IF NOT EXISTS``: profiles from before this migration may already hold them, created on
+    the fly by the first sync engine.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS sync_view (
+            entity_id TEXT PRIMARY KEY,
+            vals TEXT NOT NULL,
+            seqs TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS sync_conflicts (
+            conflict_id TEXT PRIMARY KEY,
+            change_id TEXT NOT NULL,
+            device_seq INTEGER,
+            status TEXT NOT NULL DEFAULT 'open',
+            seen_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS sync_uploads (
+            sha256 TEXT PRIMARY KEY,
+            uploaded_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 #: Every migration ever released, in order. Append only; never edit or reorder.
 MIGRATIONS: list[Migration] = [
     ("001_core", _m001_core),
     ("002_search", _m002_search),
     ("003_books_attachments_sync", _m003_books_attachments_sync),
     ("004_imported_lines", _m004_imported_lines),
+    ("005_sync_client", _m005_sync_client),
 ]
 
 

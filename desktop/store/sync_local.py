@@ -25,8 +25,8 @@ server's value — the edit itself stays in the outbox, marked, for the clerk an
 Secrets (the device's private keys, the pinned server keys, a session key) live in the
 ``meta`` table, i.e. inside the SQLCipher-encrypted database, never in ``config.json``.
 
-The few tables this module needs are created with ``CREATE TABLE IF NOT EXISTS`` on first
-use (:func:`ensure_tables`), so they also appear in profiles made before sync existed.
+Its tables (``sync_view``, ``sync_conflicts``, ``sync_uploads``) come from the recorded
+migration ``005_sync_client`` like every other table.
 """
 
 from __future__ import annotations
@@ -53,33 +53,6 @@ META_SKEW_FLAGGED = "sync.skew_flagged"
 META_ERROR_CODE = "sync.error_code"
 
 FINAL_STATUSES = ("applied", "merged", "conflict", "rejected")
-
-_TABLES = """
-CREATE TABLE IF NOT EXISTS sync_view (
-    entity_id TEXT PRIMARY KEY,
-    vals TEXT NOT NULL,
-    seqs TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS sync_conflicts (
-    conflict_id TEXT PRIMARY KEY,
-    change_id TEXT NOT NULL,
-    device_seq INTEGER,
-    status TEXT NOT NULL DEFAULT 'open',
-    seen_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sync_uploads (
-    sha256 TEXT PRIMARY KEY,
-    uploaded_at TEXT NOT NULL
-);
-"""
-
-
-def ensure_tables(conn: Any) -> None:
-    """Create sync's own tables if this profile does not have them yet (write connection)."""
-    for statement in _TABLES.split(";"):
-        if statement.strip():
-            conn.execute(statement)
 
 
 def _has_tables(conn: Any) -> bool:
@@ -244,7 +217,6 @@ class _Views:
 
 def apply_sync_page(conn: Any, ctx: WriteContext, page: SyncPage) -> PageOutcome:
     """Apply one server answer in the caller's transaction (see the module docstring)."""
-    ensure_tables(conn)
     out = PageOutcome()
     state = replica.get_sync_state(conn)
     if page.epoch and state.server_epoch and page.epoch != state.server_epoch:
@@ -267,18 +239,19 @@ def apply_sync_page(conn: Any, ctx: WriteContext, page: SyncPage) -> PageOutcome
     views = _Views(conn)
     touched: set[str] = set()
     # 2. Pull: a pulled field is applied only when it is the newest the device knows of.
+    # After a reset the page starts the history again (a snapshot of the records): what the
+    # device knew of the old history is forgotten first.
     if page.reset:
         _forget_server_state(conn)
-    else:
-        changes = []
-        for change in page.changes:
-            changes.append(_filter_pulled(views, ctx, change))
-            out.resolved += _note_resolution(conn, change)
-            if change.get("entity") == "dossier":
-                touched.add(str(change["entity_id"]))
-        report = replica.apply_remote_changes(conn, ctx, changes, cursor_seq(page.cursor))
-        out.pulled = report.applied
-        set_meta(conn, META_CURSOR, page.cursor)
+    changes = []
+    for change in page.changes:
+        changes.append(_filter_pulled(views, ctx, change))
+        out.resolved += _note_resolution(conn, change)
+        if change.get("entity") == "dossier":
+            touched.add(str(change["entity_id"]))
+    report = replica.apply_remote_changes(conn, ctx, changes, cursor_seq(page.cursor))
+    out.pulled = report.applied
+    set_meta(conn, META_CURSOR, page.cursor)
     # 3. Record the answer to each pushed change; what the server applied joins the view.
     final = []
     for result in page.results:
@@ -478,7 +451,6 @@ def attachments_to_upload(conn: Any) -> list[tuple[str, int]]:
 
 def mark_uploaded(conn: Any, sha256s: Sequence[str], at: str) -> None:
     """Remember attachments the server holds complete (caller's transaction)."""
-    ensure_tables(conn)
     conn.executemany(
         "INSERT INTO sync_uploads (sha256, uploaded_at) VALUES (?, ?) "
         "ON CONFLICT (sha256) DO NOTHING",
@@ -488,7 +460,6 @@ def mark_uploaded(conn: Any, sha256s: Sequence[str], at: str) -> None:
 
 def forget_uploads(conn: Any) -> None:
     """Forget which attachments were uploaded (after a server restore: ask again)."""
-    ensure_tables(conn)
     conn.execute("DELETE FROM sync_uploads")
 
 

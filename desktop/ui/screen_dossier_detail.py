@@ -469,17 +469,17 @@ class DossierDetailScreen(ttk.Frame):
         return folder / f"{number}-{kind}.pdf"
 
     def _signer(self) -> Callable[[bytes], bytes] | None:
-        store = self.services.store
-        for name in ("printout_signer", "device_signer", "signer"):
-            candidate = getattr(store, name, None)
-            if callable(candidate):
-                try:
-                    signer = candidate()
-                except Exception:
-                    log.exception("no signer from the store")
-                    return None
-                return signer if callable(signer) else None
-        return None
+        # The device key belongs to the sync engine; before the engine is up (or in a build
+        # without it) the paper prints with an unsigned QR code that still names the dossier.
+        candidate = getattr(self.services.sync, "printout_signer", None)
+        if not callable(candidate):
+            return None
+        try:
+            signer = candidate()
+        except Exception:
+            log.exception("no printout signer from the sync engine")
+            return None
+        return signer if callable(signer) else None
 
     def _commune_name(self) -> str:
         code = str(self.record.record.get("commune") or getattr(self.services.store, "commune", ""))

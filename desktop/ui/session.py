@@ -191,7 +191,8 @@ class AppSession:
 
         def failed(error: BaseException) -> None:
             shell.toast(
-                f"Chưa đăng ký được máy với tỉnh: {error}. Máy vẫn làm việc bình thường; "
+                f"Chưa đăng ký được máy với tỉnh: {getattr(error, 'clerk_message', error)}. "
+                "Máy vẫn làm việc bình thường; "
                 "hãy kiểm tra mạng và mã đăng ký rồi thử lại.",
                 "warning",
             )

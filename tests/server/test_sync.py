@@ -158,6 +158,31 @@ def test_revoked_device_is_refused_with_reason(server: SyncServer, new_device: N
     assert server.stats()["changes"] == 0
 
 
+def test_a_revoked_device_comes_back_with_a_fresh_code_and_keeps_its_history(
+    server: SyncServer, new_device: NewDevice
+) -> None:
+    a = new_device()
+    a.create(dict(BIRTH))
+    a.sync()
+    server.revoke(a.device_id, "PC sent for repair")
+    a.enrol(server.issue_code("02701"))
+    a.create(dict(BIRTH, **{"data.tre_ten": "Chứ"}))
+    results = a.sync()["results"]
+    assert [r["status"] for r in results] == ["applied"]
+    [device] = server.devices()
+    assert device["status"] == "active"
+    assert server.stats()["changes"] == 2
+
+
+def test_an_active_device_cannot_take_a_second_code(
+    server: SyncServer, new_device: NewDevice
+) -> None:
+    a = new_device()
+    with pytest.raises(SyncFailed) as err:
+        a.enrol(server.issue_code("02701"))
+    assert err.value.status == 409
+
+
 def test_communes_are_isolated(server: SyncServer, new_device: NewDevice) -> None:
     a, b = new_device("02701"), new_device("02702")
     rid = a.create(dict(BIRTH))

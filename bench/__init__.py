@@ -1,0 +1,1 @@
+"""Benchmarks, the weak-link TCP fault proxy, and their recorded results."""
