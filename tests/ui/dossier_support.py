@@ -111,101 +111,25 @@ def wait_idle(gui: Any, tasks: Any, timeout: float = 10.0) -> None:
 
 # -- typing Vietnamese with real key events ------------------------------------------------------
 
-_FREE_KEYCODES: list[int] | None = None
-#: Keycodes left for xdotool's own scratch remapping.
-_LEAVE_FOR_XDOTOOL = 2
-
-
-def _keysym(char: str) -> int:
-    """Return the X keysym of a character (Latin-1 as is, others in the Unicode range)."""
-    code = ord(char)
-    return code if code <= 0xFF else 0x01000000 + code
-
-
-def _x11() -> Any:
-    import ctypes
-    import ctypes.util
-
-    x11 = ctypes.cdll.LoadLibrary(ctypes.util.find_library("X11") or "libX11.so.6")
-    x11.XOpenDisplay.restype = ctypes.c_void_p
-    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    x11.XDisplayKeycodes.argtypes = [
-        ctypes.c_void_p,
-        ctypes.POINTER(ctypes.c_int),
-        ctypes.POINTER(ctypes.c_int),
-    ]
-    x11.XGetKeyboardMapping.restype = ctypes.POINTER(ctypes.c_ulong)
-    x11.XGetKeyboardMapping.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_ubyte,
-        ctypes.c_int,
-        ctypes.POINTER(ctypes.c_int),
-    ]
-    x11.XChangeKeyboardMapping.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.POINTER(ctypes.c_ulong),
-        ctypes.c_int,
-    ]
-    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    x11.XFree.argtypes = [ctypes.c_void_p]
-    return x11
-
 
 def map_keys(chars: str) -> bool:
-    """Map Vietnamese letters onto unused X keycodes (lower case plain, upper case with Shift).
-
-    ``xdotool type`` maps a missing character onto a scratch key for one key press and maps
-    it back at once; Tk sometimes reads the key after the mapping was reverted and the letter
-    is lost. Letters mapped here stay mapped, so xdotool presses them like any other key.
+    """Give every Vietnamese letter of ``chars`` a keycode of its own (conftest's key mapper),
+    so that ``xdotool type`` from another process presses them as real keys.
 
     Returns:
-        False when the letters could not all be mapped (too many distinct ones).
+        False when there is no X key mapper or more distinct letters than free keycodes.
     """
-    import ctypes
+    from tests.ui.conftest import _keymapper
 
-    global _FREE_KEYCODES
-    letters = sorted({c.lower() for c in chars if not c.isascii()})
-    if not letters:
-        return True
-    x11 = _x11()
-    display = x11.XOpenDisplay(None)
-    if not display:
+    mapper = _keymapper()
+    letters = {c.lower() for c in chars if not c.isascii()}
+    if mapper is None or len(letters) > len(mapper.slots):
         return False
-    try:
-        if _FREE_KEYCODES is None:
-            low, high, per = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
-            x11.XDisplayKeycodes(display, ctypes.byref(low), ctypes.byref(high))
-            count = high.value - low.value + 1
-            syms = x11.XGetKeyboardMapping(display, low.value, count, ctypes.byref(per))
-            _FREE_KEYCODES = [
-                low.value + i
-                for i in range(count)
-                if all(syms[i * per.value + j] == 0 for j in range(per.value))
-            ][:-_LEAVE_FOR_XDOTOOL]
-            x11.XFree(syms)
-        if len(letters) > len(_FREE_KEYCODES):
-            return False
-        for keycode, letter in zip(_FREE_KEYCODES, letters):
-            pair = (ctypes.c_ulong * 2)(_keysym(letter), _keysym(letter.upper()))
-            x11.XChangeKeyboardMapping(display, keycode, 2, pair, 1)
-        x11.XSync(display, 0)
-        return True
-    finally:
-        x11.XCloseDisplay(display)
+    for letter in letters:
+        mapper.ensure(letter, keep=letters)
+    return True
 
 
 def type_vietnamese(gui: Any, widget: Any, text: str) -> None:
     """Type ``text`` into ``widget`` with real key events, Vietnamese letters included."""
-    import shutil
-
-    from tests.ui.conftest import _run_xdotool, focus
-
-    focus(gui.root, widget)
-    if shutil.which("xdotool") is None or not map_keys(text):
-        gui.type_text(widget, text)
-        return
-    gui.pump(0.05)  # let Tk see the new key mapping before the keys arrive
-    _run_xdotool(gui.root, "type", "--delay", "8", text)
+    gui.type_text(widget, text)
