@@ -406,11 +406,21 @@ class FaultProxy:
     # -- the pumps ---------------------------------------------------------------------------
 
     async def _cut_every_loop(self) -> None:
+        # The period counts from when cutting was switched on (at start or by configure), so
+        # the first cut of a "cut every 30 s" link comes 30 s later, not at the next poll.
+        loop = asyncio.get_running_loop()
+        next_cut: float | None = None
         while True:
             period = self.faults.cut_every_s
-            await asyncio.sleep(period if period else 0.2)
-            if self.faults.cut_every_s:
+            now = loop.time()
+            if not period:
+                next_cut = None
+            elif next_cut is None:
+                next_cut = now + period
+            elif now >= next_cut:
                 await self._cut_all()
+                next_cut = now + period
+            await asyncio.sleep(0.05 if next_cut is None else min(0.2, max(0.0, next_cut - now)))
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self._bump(connections=1)

@@ -26,6 +26,9 @@ __all__ = ["create_app"]
 log = logging.getLogger("motcua.server")
 
 OCTET = "application/octet-stream"
+#: Seconds an idle HTTP connection stays open: longer than a sync's gaps, so weak links
+#: (600 ms per handshake on 2G) reuse one connection.
+KEEP_ALIVE_S = 60
 
 
 def _error(exc: ApiError) -> JSONResponse:

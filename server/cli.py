@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from server.app import create_app
+    from server.app import KEEP_ALIVE_S, create_app
 
     server = _open(args, init=True)
     app = create_app(server)
@@ -74,6 +74,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         lifespan="off",
         log_config=log_config,
+        # On 2G a new connection costs a 600 ms handshake: keep idle connections for a minute
+        # so a sync's requests (and the next scheduled sync's pages) reuse one.
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

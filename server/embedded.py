@@ -56,7 +56,7 @@ def start_server(
     """
     import uvicorn
 
-    from server.app import create_app
+    from server.app import KEEP_ALIVE_S, create_app
     from server.service import SyncServer
 
     sync_server = SyncServer.open(db_url, init=True)
@@ -65,7 +65,13 @@ def start_server(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="motcua-server", daemon=True

@@ -116,10 +116,10 @@ class DossierDetailScreen(ttk.Frame):
         header.pack(fill="x")
         self.name_label = ttk.Label(header, text="", font="-size 15 -weight bold")
         self.name_label.pack(side="left")
-        self.status_badge = ttk.Label(header, text="", padding=(10, 3), bootstyle="inverse-info")
+        self.status_badge = ttk.Label(header, text="", padding=(10, 3), bootstyle="@info")
         self.status_badge.pack(side="left", padx=12)
         self.late_badge = ttk.Label(
-            header, text="Đăng ký quá hạn", padding=(10, 3), bootstyle="inverse-danger"
+            header, text="Đăng ký quá hạn", padding=(10, 3), bootstyle="@danger"
         )
         self.facts_label = ttk.Label(self, text="", bootstyle="secondary", justify="left")
         self.facts_label.pack(anchor="w", pady=(2, 8))
@@ -272,7 +272,7 @@ class DossierDetailScreen(ttk.Frame):
         self.name_label.configure(text=procedure.display_name(record_data(flat)))
         status = record.status
         self.status_badge.configure(
-            text=status_label(status), bootstyle=f"inverse-{STATUS_STYLES.get(status, 'info')}"
+            text=status_label(status), bootstyle=f"@{STATUS_STYLES.get(status, 'info')}"
         )
         if record.late:
             self.late_badge.pack(side="left")
