@@ -28,7 +28,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -201,12 +200,8 @@ def run(
     """
     common.fast_kdf()
     started = time.monotonic()
-    own_tmp = (
-        tempfile.TemporaryDirectory(prefix="motcua-client-crash-") if workdir is None else None
-    )
-    work = Path(own_tmp.name) if own_tmp else workdir
-    assert work is not None
-    work.mkdir(parents=True, exist_ok=True)
+    workspace = common.Workspace("motcua-client-crash-", workdir)
+    work = workspace.path
     db = common.make_db(backend, work)
     server = common.ServerProcess(db, work)
     rng = random.Random(seed)
@@ -280,8 +275,7 @@ def run(
     finally:
         server.stop()
         db.drop()
-        if own_tmp:
-            own_tmp.cleanup()
+        workspace.cleanup()
     return {
         "campaign": "client_crash",
         "backend": backend,

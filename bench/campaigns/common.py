@@ -68,6 +68,23 @@ def fast_kdf() -> None:
     os.environ["MOTCUA_SCRYPT_LOG2N"] = "10"
 
 
+class Workspace:
+    """A campaign's working folder: the one given, or a temporary one removed by ``cleanup``."""
+
+    def __init__(self, prefix: str, workdir: Path | None) -> None:
+        """Use ``workdir`` (created if missing), or make a temporary folder named ``prefix…``."""
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix=prefix) if workdir is None else None
+        self.path = Path(self._tmp.name) if self._tmp is not None else Path(workdir or ".")
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def cleanup(self) -> None:
+        """Remove the folder if it is a temporary one; keep a folder the caller chose."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
 def make_db(backend: str, workdir: Path, prefix: str = "motcua_campaign_") -> ServerDb:
     """Return a fresh, empty server database on ``backend`` (``sqlite`` or ``postgresql``).
 

@@ -27,7 +27,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -125,10 +124,8 @@ def run(
     """
     common.fast_kdf()
     started = time.monotonic()
-    own_tmp = tempfile.TemporaryDirectory(prefix="motcua-faults-") if workdir is None else None
-    work = Path(own_tmp.name) if own_tmp else workdir
-    assert work is not None
-    work.mkdir(parents=True, exist_ok=True)
+    workspace = common.Workspace("motcua-faults-", workdir)
+    work = workspace.path
     db = common.make_db(backend, work)
     server = common.ServerProcess(db, work)
     devices: list[common.Device] = []
@@ -187,8 +184,7 @@ def run(
             device.close()
         server.stop()
         db.drop()
-        if own_tmp:
-            own_tmp.cleanup()
+        workspace.cleanup()
     return {
         "campaign": "fault_rounds",
         "backend": backend,

@@ -23,7 +23,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -110,12 +109,8 @@ def run(
     """
     common.fast_kdf()
     started = time.monotonic()
-    own_tmp = (
-        tempfile.TemporaryDirectory(prefix="motcua-server-crash-") if workdir is None else None
-    )
-    work = Path(own_tmp.name) if own_tmp else workdir
-    assert work is not None
-    work.mkdir(parents=True, exist_ok=True)
+    workspace = common.Workspace("motcua-server-crash-", workdir)
+    work = workspace.path
     db = common.make_db(backend, work)
     server = common.ServerProcess(db, work)
     rng = random.Random(seed)
@@ -167,8 +162,7 @@ def run(
             device.close()
         server.stop()
         db.drop()
-        if own_tmp:
-            own_tmp.cleanup()
+        workspace.cleanup()
     return {
         "campaign": "server_crash",
         "backend": backend,
