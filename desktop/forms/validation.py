@@ -13,7 +13,7 @@ Vietnamese message naming the field by its label. :func:`validate_or_raise` rais
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -221,42 +221,40 @@ def _check_personal_id(
     return digits, []
 
 
-def _check_commune(f: Field, label: str, value: str, today: date) -> tuple[str, list[FieldError]]:
-    from desktop.forms.reference import commune_by_code, communes
+def _check_unit(
+    f: Field,
+    label: str,
+    value: str,
+    by_code: Callable[[str], object],
+    units: Iterable[Any],
+    not_found: str,
+) -> tuple[str, list[FieldError]]:
+    """Accept an administrative unit's code, or a name naming exactly one unit (→ its code)."""
     from desktop.forms.vietnamese import fold
 
-    if commune_by_code(value) is not None:
+    if by_code(value) is not None:
         return value, []
     key = fold(value)
-    named = [c for c in communes() if key in (fold(c.name), fold(c.short_name))]
+    named = [u for u in units if key in (fold(u.name), fold(u.short_name))]
     if len(named) == 1:
         return named[0].code, []
-    return value, [
-        FieldError(
-            f.name,
-            f"{label}: «{value}» không phải một xã, phường của tỉnh Lào Cai; "
-            "hãy chọn trong danh sách.",
-        )
-    ]
+    return value, [FieldError(f.name, f"{label}: «{value}» {not_found}; hãy chọn trong danh sách.")]
+
+
+def _check_commune(f: Field, label: str, value: str, today: date) -> tuple[str, list[FieldError]]:
+    from desktop.forms.reference import commune_by_code, communes
+
+    return _check_unit(
+        f, label, value, commune_by_code, communes(), "không phải một xã, phường của tỉnh Lào Cai"
+    )
 
 
 def _check_province(f: Field, label: str, value: str, today: date) -> tuple[str, list[FieldError]]:
     from desktop.forms.reference import province_by_code, provinces
-    from desktop.forms.vietnamese import fold
 
-    if province_by_code(value) is not None:
-        return value, []
-    key = fold(value)
-    named = [p for p in provinces() if key in (fold(p.name), fold(p.short_name))]
-    if len(named) == 1:
-        return named[0].code, []
-    return value, [
-        FieldError(
-            f.name,
-            f"{label}: «{value}» không phải một trong 34 tỉnh, thành phố; "
-            "hãy chọn trong danh sách.",
-        )
-    ]
+    return _check_unit(
+        f, label, value, province_by_code, provinces(), "không phải một trong 34 tỉnh, thành phố"
+    )
 
 
 def _check_choice(f: Field, label: str, value: str, today: date) -> tuple[str, list[FieldError]]:
