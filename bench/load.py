@@ -200,8 +200,8 @@ def _prepare(
     part: int, parts: int, communes: int, dossiers: int, server_keys: dict[str, str]
 ) -> tuple[list[dict[str, Any]], list[Any]]:
     """Make this driver's devices and their sealed requests; return (device rows, requests)."""
-    from desktop.sync import envelope, wire
-    from desktop.sync.keys import PrivateKeys, PublicKeys
+    from protocol import sealing, wire
+    from protocol.keys import PrivateKeys, PublicKeys
 
     server = PublicKeys.from_json(server_keys)
     template = _template()
@@ -215,7 +215,7 @@ def _prepare(
         changes = _day_changes(template, device_id, commune, dossiers, index, rng)
         message = {"cursor": "", "changes": changes, "limit": 200, "want_blocks": [],
                    "epoch": None, "session": False}  # fmt: skip
-        sealed = envelope.seal_request(
+        sealed = sealing.seal_request(
             wire.canonical_json(message),
             device_id=device_id,
             device_keys=keys,
@@ -288,8 +288,8 @@ def _verify(
     requests: list[Any], results: list[dict[str, Any]], server_keys: dict[str, str]
 ) -> None:
     """Open each answer like a device would; mark anything but all-``applied`` as an error."""
-    from desktop.sync import envelope, wire
-    from desktop.sync.keys import PublicKeys
+    from protocol import sealing, wire
+    from protocol.keys import PublicKeys
 
     server = PublicKeys.from_json(server_keys)
     for sealed, result in zip(requests, results, strict=True):
@@ -298,7 +298,7 @@ def _verify(
             result.setdefault("error", f"HTTP {result.get('status')}: {(body or b'')[:200]!r}")
             continue
         try:
-            _header, payload = envelope.open_response(body, request=sealed, server_keys=server)
+            _header, payload = sealing.open_response(body, request=sealed, server_keys=server)
             answer = wire.loads(payload)
             statuses = [r.get("status") for r in answer.get("results", [])]
         except Exception as exc:

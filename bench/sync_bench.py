@@ -947,12 +947,12 @@ def goal_verdicts(row: dict[str, Any]) -> list[tuple[str, bool | None]]:
     if name in ("quiet", "push50"):
         out.append((f"{ours['requests']} request(s) (1)", ours["requests"] == 1))
     if name == "day-cut" and "resent_bytes" in ours:
-        from desktop.sync import wire
+        from protocol import limits
 
         resent = ours["resent_bytes"]
-        ok = resent <= wire.CHUNK_BYTES + RESEND_SLACK
+        ok = resent <= limits.CHUNK_BYTES + RESEND_SLACK
         out.append(
-            (f"re-sent {resent / 1024:.0f} KiB (≤ one {wire.CHUNK_BYTES // 1024} KiB chunk)", ok)
+            (f"re-sent {resent / 1024:.0f} KiB (≤ one {limits.CHUNK_BYTES // 1024} KiB chunk)", ok)
         )
     if limit["seconds"] > 0.05:  # not on the loopback pseudo-profile
         factor = ours["wall_s"] / limit["seconds"]

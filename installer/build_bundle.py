@@ -52,6 +52,8 @@ except ImportError:  # pragma: no cover - depends on the build machine
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent
 PROJECT_NAME = "motcua"
+#: The extras of the project a bundle installs (pyproject.toml's optional dependencies).
+BUNDLE_EXTRAS = ("desktop", "server")
 MANIFEST_NAME = "SHA256SUMS"
 INFO_NAME = "bundle.json"
 # Copied into the bundle root next to the wheels (README.md is the installer person's guide).
@@ -267,7 +269,9 @@ def read_wheel(path: Path) -> _Dist:
     return _Dist(canonicalize_name(name), version, requires)
 
 
-def missing_requirements(wheels: Iterable[Path], target: Target, root: str) -> list[Requirement]:
+def missing_requirements(
+    wheels: Iterable[Path], target: Target, root: str, extras: Iterable[str] = ()
+) -> list[Requirement]:
     """Return the requirements that ``wheels`` do not satisfy for ``target``, walking from ``root``.
 
     Markers are evaluated in the target's environment, once per extra that was asked for (so
@@ -277,6 +281,7 @@ def missing_requirements(wheels: Iterable[Path], target: Target, root: str) -> l
         wheels: the wheel files downloaded for the target.
         target: the platform they must install on.
         root: the distribution the install starts from (``motcua``).
+        extras: the extras of ``root`` the install asks for.
 
     Returns:
         The requirements with no wheel, or only a wheel of a version the specifier excludes.
@@ -287,7 +292,7 @@ def missing_requirements(wheels: Iterable[Path], target: Target, root: str) -> l
         dists.setdefault(dist.name, []).append(dist)
     missing: list[Requirement] = []
     seen: set[tuple[str, frozenset[str]]] = set()
-    todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(root), frozenset())]
+    todo: list[tuple[str, frozenset[str]]] = [(canonicalize_name(root), frozenset(extras))]
     while todo:
         name, extras = todo.pop()
         if (name, extras) in seen:
@@ -338,10 +343,13 @@ def download_target(
     pip: list[str] = [*_pip(python, pip_cache), "download", "--dest", str(dest)]
     pip += _target_flags(target)
     version = parse_wheel_filename(project_wheel.name)[1]
-    _run([*pip, "--find-links", str(dest), f"{PROJECT_NAME}=={version}"], quiet=quiet)
+    _run(
+        [*pip, "--find-links", str(dest), f"{PROJECT_NAME}[{','.join(BUNDLE_EXTRAS)}]=={version}"],
+        quiet=quiet,
+    )
     _run([*pip, "--no-deps", "pip"], quiet=quiet)  # bootstraps a venv without ensurepip
     for _round in range(10):
-        missing = missing_requirements(dest.glob("*.whl"), target, PROJECT_NAME)
+        missing = missing_requirements(dest.glob("*.whl"), target, PROJECT_NAME, BUNDLE_EXTRAS)
         if not missing:
             return sorted(dest.glob("*.whl"))
         if not quiet:
@@ -363,7 +371,7 @@ def check_offline_resolution(
         _run(
             [*_pip(python, None), "install", "--dry-run", "--ignore-installed", "--no-index"]
             + ["--find-links", str(wheels_dir), "--target", tmp, *_target_flags(target)]
-            + [str(app_wheel)],
+            + [f"{app_wheel}[{','.join(BUNDLE_EXTRAS)}]"],
             quiet=quiet,
         )
 
@@ -436,6 +444,7 @@ def build_bundle(
         "name": PROJECT_NAME,
         "version": version,
         "app_wheel": project_wheel.name,
+        "app_extras": ",".join(BUNDLE_EXTRAS),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "targets": {
             name: {

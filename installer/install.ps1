@@ -77,6 +77,7 @@ if (-not ($info.targets.PSObject.Properties.Name -contains 'win-cp311')) {
 $version = $info.version
 $wheels = Join-Path $Bundle 'wheels'
 $appWheel = Join-Path $wheels $info.app_wheel
+$appRequirement = if ($info.app_extras) { "$appWheel[$($info.app_extras)]" } else { $appWheel }
 $pipWheel = Get-ChildItem -LiteralPath $wheels -Filter 'pip-*.whl' | Sort-Object Name | Select-Object -Last 1
 if (-not $pipWheel) { Fail 'Bộ cài thiếu gói pip.' 'pip wheel missing' }
 
@@ -162,7 +163,7 @@ if ((Test-Path -LiteralPath (Join-Path $venv '.complete')) -and (Test-App $venv)
     & $py -m venv --without-pip $venv
     if ($LASTEXITCODE -ne 0) { $ok = $false }
     if ($ok) { & $venvPython (Join-Path $pipWheel.FullName 'pip') install @pipOpts pip; $ok = ($LASTEXITCODE -eq 0) }
-    if ($ok) { & $venvPython -m pip install @pipOpts $appWheel; $ok = ($LASTEXITCODE -eq 0) }
+    if ($ok) { & $venvPython -m pip install @pipOpts $appRequirement; $ok = ($LASTEXITCODE -eq 0) }
     if ($ok) { $ok = Test-App $venv }
     if (-not $ok) {
         if (Test-Path -LiteralPath $venv) { Remove-Item -LiteralPath $venv -Recurse -Force }

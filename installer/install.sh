@@ -122,6 +122,7 @@ mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
 version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$BUNDLE/bundle.json" | head -1)
 app_wheel=$(sed -n 's/^ *"app_wheel": *"\([^"]*\)".*/\1/p' "$BUNDLE/bundle.json" | head -1)
+app_extras=$(sed -n 's/^ *"app_extras": *"\([^"]*\)".*/\1/p' "$BUNDLE/bundle.json" | head -1)
 [ -f "$BUNDLE/wheels/$app_wheel" ] || die "Bộ cài thiếu gói ứng dụng ($app_wheel)." "app wheel missing"
 pip_wheel=$(find "$BUNDLE/wheels" -maxdepth 1 -name 'pip-*.whl' | sort -V | tail -1)
 [ -n "$pip_wheel" ] || die "Bộ cài thiếu gói pip." "pip wheel missing"
@@ -145,7 +146,7 @@ else
   # --without-pip + pip from its own wheel: no need for Debian's python3-venv/ensurepip.
   if ! { "$PY" -m venv --without-pip "$venv" \
       && "$venv/bin/python" "$pip_wheel/pip" install "${pip_opts[@]}" pip \
-      && "$venv/bin/python" -m pip install "${pip_opts[@]}" "$BUNDLE/wheels/$app_wheel" \
+      && "$venv/bin/python" -m pip install "${pip_opts[@]}" "$BUNDLE/wheels/$app_wheel${app_extras:+[$app_extras]}" \
       && smoke "$venv"; }; then
     rm -rf "$venv"
     die "Cài đặt thất bại (xem thông báo ở trên). Bản đang dùng (nếu có) vẫn giữ nguyên." \

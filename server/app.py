@@ -17,8 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from desktop.sync import envelope as env
-from desktop.sync import wire
+from protocol import errors, limits, wire
 from server.service import ApiError, SyncServer
 
 __all__ = ["create_app"]
@@ -38,19 +37,19 @@ def _error(exc: ApiError) -> JSONResponse:
 async def _read_body(request: Request) -> bytes:
     """Read the body, refusing more than the envelope limit without buffering it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > env.MAX_ENVELOPE_BYTES:
-        raise ApiError(413, wire.ERR_TOO_LARGE, "request body larger than 8 MiB")
+    if declared is not None and declared.isdigit() and int(declared) > limits.MAX_ENVELOPE_BYTES:
+        raise ApiError(413, errors.ERR_TOO_LARGE, "request body larger than 8 MiB")
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > env.MAX_ENVELOPE_BYTES:
-                raise ApiError(413, wire.ERR_TOO_LARGE, "request body larger than 8 MiB")
+            if size > limits.MAX_ENVELOPE_BYTES:
+                raise ApiError(413, errors.ERR_TOO_LARGE, "request body larger than 8 MiB")
             chunks.append(chunk)
     except ClientDisconnect:
         # A link cut mid-body (common on 2G): nothing was read, nothing is stored.
-        raise ApiError(400, wire.ERR_BAD_REQUEST, "client disconnected mid-request") from None
+        raise ApiError(400, errors.ERR_BAD_REQUEST, "client disconnected mid-request") from None
     return b"".join(chunks)
 
 
@@ -65,7 +64,7 @@ def create_app(server: SyncServer) -> Starlette:
         except OperationalError:
             log.warning("database busy or unreachable")
             return JSONResponse(
-                wire.error_body("database busy, retry later", wire.ERR_BUSY),
+                errors.error_body("database busy, retry later", errors.ERR_BUSY),
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
@@ -75,7 +74,7 @@ def create_app(server: SyncServer) -> Starlette:
             log.error(
                 "internal error in %s: %s", getattr(func, "__name__", "?"), type(exc).__name__
             )
-            return JSONResponse(wire.error_body("internal server error", "internal"), 500)
+            return JSONResponse(errors.error_body("internal server error", "internal"), 500)
         if isinstance(result, bytes):
             return Response(result, media_type=OCTET)
         return JSONResponse(result)
@@ -130,15 +129,15 @@ def create_app(server: SyncServer) -> Starlette:
         return await call(server.upload_chunk, sha, body)
 
     async def not_found(request: Request, _exc: Exception) -> Response:
-        return JSONResponse(wire.error_body("no such endpoint", wire.ERR_NOT_FOUND), 404)
+        return JSONResponse(errors.error_body("no such endpoint", errors.ERR_NOT_FOUND), 404)
 
     async def not_allowed(request: Request, _exc: Exception) -> Response:
-        return JSONResponse(wire.error_body("method not allowed", wire.ERR_BAD_REQUEST), 405)
+        return JSONResponse(errors.error_body("method not allowed", errors.ERR_BAD_REQUEST), 405)
 
     async def internal(request: Request, exc: Exception) -> Response:
         # Only the exception type: its message could quote request data.
         log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
-        return JSONResponse(wire.error_body("internal server error", "internal"), 500)
+        return JSONResponse(errors.error_body("internal server error", "internal"), 500)
 
     routes = [
         Route(wire.PATH_HEALTH, health, methods=["GET"]),

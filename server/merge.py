@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from desktop.forms.lifecycle import CANCELLED, STATUS_FIELD
+
 __all__ = [
-    "CANCELLED",
     "Decision",
     "Incoming",
     "RecordState",
@@ -21,10 +22,6 @@ __all__ = [
     "decide",
     "same_value",
 ]
-
-#: The dossier status that cancels it (huỷ): treated like a delete for conflicts.
-CANCELLED = "huy"
-STATUS_FIELD = "status"
 
 
 @dataclasses.dataclass(frozen=True)

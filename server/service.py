@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from desktop.sync import envelope as env
-from desktop.sync import wire
-from desktop.sync.keys import KeyError_, PrivateKeys, PublicKeys
+from protocol import enrolment, errors, limits, sealing, wire
+from protocol import envelope as env
+from protocol.errors import KeyError_
+from protocol.keys import PrivateKeys, PublicKeys
 from server import domain, merge
 from server.storage import SERVER_DEVICE_ID, ChangeRow, DeviceRow, RecordRow, Storage, Tx
 
@@ -61,7 +62,7 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """Return the JSON error body."""
-        return wire.error_body(self.message, self.code, **self.extra)
+        return errors.error_body(self.message, self.code, **self.extra)
 
 
 class _Cloned(Exception):
@@ -163,14 +164,14 @@ class SyncServer:
         """
         try:
             wire.check_commune(commune, "commune")
-        except wire.WireError as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, str(exc)) from exc
+        except errors.WireError as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, str(exc)) from exc
         if not ttl_hours > 0:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "--ttl-hours must be positive")
-        code = wire.generate_code()
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "--ttl-hours must be positive")
+        code = enrolment.generate_code()
         now = self.clock()
         with self.storage.write() as tx:
-            tx.insert_code(wire.enrol_key(code), commune, now, now + int(ttl_hours * 3600_000))
+            tx.insert_code(enrolment.enrol_key(code), commune, now, now + int(ttl_hours * 3600_000))
         log.info("enrolment code issued for commune %s", commune)
         return code
 
@@ -181,20 +182,20 @@ class SyncServer:
             ApiError: 400 malformed, 403 wrong/expired/used code, 409 device id taken.
         """
         try:
-            req = wire.validate_enrol_request(wire.loads(body))
-        except wire.WireError as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, str(exc)) from exc
+            req = enrolment.validate_enrol_request(wire.loads(body))
+        except errors.WireError as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, str(exc)) from exc
         device_id, commune, keys = req["device_id"], req["commune"], req["keys"]
         now = self.clock()
         with self.storage.write() as tx:
             match = None
             for code in tx.codes_for_commune(commune):
-                proof = wire.proof_with_key(bytes(code["code_key"]), device_id, commune, keys)
+                proof = enrolment.proof_with_key(bytes(code["code_key"]), device_id, commune, keys)
                 if secrets.compare_digest(proof, req["proof"]):
                     match = code
                     break
             if match is None:
-                raise ApiError(403, wire.ERR_ENROL, "enrolment code is wrong for this commune")
+                raise ApiError(403, errors.ERR_ENROL, "enrolment code is wrong for this commune")
             existing = tx.get_device(device_id)
             if match["used_by"] is not None:
                 same = (
@@ -203,10 +204,10 @@ class SyncServer:
                     and existing.key_id == keys.key_id
                 )
                 if not same:
-                    raise ApiError(403, wire.ERR_ENROL, "enrolment code was already used")
+                    raise ApiError(403, errors.ERR_ENROL, "enrolment code was already used")
             else:
                 if match["expires_at"] < now:
-                    raise ApiError(403, wire.ERR_ENROL, "enrolment code has expired")
+                    raise ApiError(403, errors.ERR_ENROL, "enrolment code has expired")
                 if existing is None:
                     tx.insert_device(
                         device_id, commune, req["label"], keys.to_json(), keys.key_id, now
@@ -218,7 +219,7 @@ class SyncServer:
                         device_id, req["label"] or existing.label, keys.to_json(), keys.key_id, now
                     )
                 else:
-                    raise ApiError(409, wire.ERR_ENROL, "device id is already enrolled")
+                    raise ApiError(409, errors.ERR_ENROL, "device id is already enrolled")
                 tx.mark_code_used(match["id"], device_id, now)
             epoch = tx.get_meta("epoch") or ""
         payload: dict[str, Any] = {
@@ -228,12 +229,12 @@ class SyncServer:
             "epoch": epoch,
             "server_time": now,
         }
-        payload["mac"] = wire.enrol_response_mac(bytes(match["code_key"]), payload)
+        payload["mac"] = enrolment.enrol_response_mac(bytes(match["code_key"]), payload)
         header = env.Header(
             key_id=keys.key_id,
             mode=env.MODE_HPKE,
             device_id=device_id,
-            batch_id=env.new_batch_id(),
+            batch_id=sealing.new_batch_id(),
             created_at_ms=now,
         )
         log.info("device %s enrolled for commune %s", device_id, commune)
@@ -241,12 +242,12 @@ class SyncServer:
 
     # --- authentication -------------------------------------------------------------------
 
-    def _open(self, body: bytes) -> tuple[DeviceRow, env.OpenedRequest]:
+    def _open(self, body: bytes) -> tuple[DeviceRow, sealing.OpenedRequest]:
         """Parse, authenticate and open a device's request envelope."""
         try:
             envelope = env.parse(body)
-        except env.EnvelopeError as exc:
-            raise ApiError(400, wire.ERR_BAD_ENVELOPE, str(exc)) from exc
+        except errors.EnvelopeError as exc:
+            raise ApiError(400, errors.ERR_BAD_ENVELOPE, str(exc)) from exc
         header = envelope.header
         session_key: bytes | None = None
         with self.storage.read() as tx:
@@ -260,41 +261,41 @@ class SyncServer:
                 ):
                     session_key = bytes(session["key"])
         if device is None:
-            raise ApiError(403, wire.ERR_UNKNOWN_DEVICE, "device is not enrolled")
+            raise ApiError(403, errors.ERR_UNKNOWN_DEVICE, "device is not enrolled")
         try:
             device_keys = PublicKeys.from_json(device.keys)
             envelope.verify(device_keys)
-        except (env.EnvelopeError, KeyError_) as exc:
-            raise ApiError(400, wire.ERR_BAD_ENVELOPE, str(exc)) from exc
+        except (errors.EnvelopeError, KeyError_) as exc:
+            raise ApiError(400, errors.ERR_BAD_ENVELOPE, str(exc)) from exc
         self._check_status(device)
         if header.mode == env.MODE_HPKE:
             if header.key_id != self.public_keys().key_id:
-                raise ApiError(400, wire.ERR_BAD_ENVELOPE, "envelope is sealed to an unknown key")
+                raise ApiError(400, errors.ERR_BAD_ENVELOPE, "envelope is sealed to an unknown key")
         elif session_key is None:
-            raise ApiError(401, wire.ERR_SESSION, "session unknown or expired: seal with HPKE")
+            raise ApiError(401, errors.ERR_SESSION, "session unknown or expired: seal with HPKE")
         try:
-            opened = env.open_request(
+            opened = sealing.open_request(
                 envelope, device_keys=device_keys, server_keys=self.keys, session_key=session_key
             )
-        except env.EnvelopeError as exc:
-            raise ApiError(400, wire.ERR_BAD_ENVELOPE, str(exc)) from exc
+        except errors.EnvelopeError as exc:
+            raise ApiError(400, errors.ERR_BAD_ENVELOPE, str(exc)) from exc
         return device, opened
 
     @staticmethod
     def _check_status(device: DeviceRow) -> None:
         if device.status == "revoked":
             reason = device.status_reason or "revoked by provincial IT"
-            raise ApiError(403, wire.ERR_REVOKED, f"device revoked: {reason}")
+            raise ApiError(403, errors.ERR_REVOKED, f"device revoked: {reason}")
         if device.status == "cloned":
             raise ApiError(
                 409,
-                wire.ERR_CLONED,
+                errors.ERR_CLONED,
                 "device identity is used by two machines (diverging sequence); "
                 "provincial IT must enrol this PC again",
             )
 
-    def _seal(self, opened: env.OpenedRequest, payload: dict[str, Any]) -> bytes:
-        return env.seal_response(
+    def _seal(self, opened: sealing.OpenedRequest, payload: dict[str, Any]) -> bytes:
+        return sealing.seal_response(
             wire.canonical_json(payload),
             request=opened.header,
             response_key=opened.response_key,
@@ -312,12 +313,12 @@ class SyncServer:
         device, opened = self._open(body)
         try:
             request = wire.validate_sync_request(wire.loads(opened.payload))
-        except wire.WireError as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, str(exc)) from exc
+        except errors.WireError as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, str(exc)) from exc
         for change in request["changes"]:
             if change["device_id"] != device.device_id:
                 raise ApiError(
-                    400, wire.ERR_BAD_REQUEST, "a change's device_id differs from the envelope's"
+                    400, errors.ERR_BAD_REQUEST, "a change's device_id differs from the envelope's"
                 )
         now = self.clock()
         try:
@@ -335,7 +336,7 @@ class SyncServer:
             log.warning("device %s refused: cloned identity detected", device.device_id)
             raise ApiError(
                 409,
-                wire.ERR_CLONED,
+                errors.ERR_CLONED,
                 "device identity is used by two machines (diverging sequence); "
                 "provincial IT must enrol this PC again",
             ) from None
@@ -352,7 +353,7 @@ class SyncServer:
         self,
         tx: Tx,
         device_id: str,
-        opened: env.OpenedRequest,
+        opened: sealing.OpenedRequest,
         request: dict[str, Any],
         now: int,
     ) -> dict[str, Any]:
@@ -360,7 +361,7 @@ class SyncServer:
         assert device is not None
         self._check_status(device)  # revoked while the request was in flight
         if not tx.remember_batch(device_id, opened.header.batch_id, now):
-            raise ApiError(409, wire.ERR_REPLAYED, "envelope already received (replay)")
+            raise ApiError(409, errors.ERR_REPLAYED, "envelope already received (replay)")
         if random.random() < 0.01:
             tx.prune_batches(now - BATCH_MEMORY_MS)
             tx.prune_sessions(now)
@@ -415,11 +416,11 @@ class SyncServer:
         page, cursor, more, reset, epoch = self._pull(tx, device, request, epoch, before_push)
 
         skew = opened.header.created_at_ms - now
-        flagged = abs(skew) > wire.SKEW_LIMIT_MS
+        flagged = abs(skew) > limits.SKEW_LIMIT_MS
         session = None
         if request["session"] and opened.header.mode == env.MODE_HPKE:
             session_id = secrets.token_urlsafe(12)
-            key = env.derive_session_key(opened.response_key, session_id)
+            key = sealing.derive_session_key(opened.response_key, session_id)
             tx.insert_session(session_id, device_id, key, now + SESSION_TTL_S * 1000)
             session = {"id": session_id, "ttl_s": SESSION_TTL_S}
         tx.update_device(
@@ -764,8 +765,8 @@ class SyncServer:
         _device, opened = self._open(body)
         try:
             hashes = wire.validate_missing_request(wire.loads(opened.payload))
-        except wire.WireError as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, str(exc)) from exc
+        except errors.WireError as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, str(exc)) from exc
         missing = []
         with self.storage.read() as tx:
             for sha in dict.fromkeys(hashes):
@@ -784,15 +785,15 @@ class SyncServer:
         try:
             wire.check_sha256(sha256, "path")
             info = wire.validate_chunk_header(opened.header.extra)
-        except wire.WireError as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, str(exc)) from exc
+        except errors.WireError as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, str(exc)) from exc
         chunk = opened.payload
         if info["sha256"] != sha256:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "chunk header names another attachment")
-        if not chunk or len(chunk) > wire.MAX_CHUNK_BYTES:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "chunk must hold 1 byte to 1 MiB")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "chunk header names another attachment")
+        if not chunk or len(chunk) > limits.MAX_CHUNK_BYTES:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "chunk must hold 1 byte to 1 MiB")
         if hashlib.sha256(chunk).hexdigest() != info["chunk_sha256"]:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "chunk checksum does not match")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "chunk checksum does not match")
         now = self.clock()
         with self.storage.write() as tx:
             row = tx.get_attachment(sha256)
@@ -803,17 +804,17 @@ class SyncServer:
             if row["complete"]:
                 return self._seal(opened, {"offset": int(row["size"]), "complete": True})
             if int(row["size"]) != info["size"]:
-                raise ApiError(400, wire.ERR_BAD_REQUEST, "attachment size differs from upload's")
+                raise ApiError(400, errors.ERR_BAD_REQUEST, "attachment size differs from upload's")
             if info["offset"] != int(row["received"]):
                 raise ApiError(
                     409,
-                    wire.ERR_OFFSET,
+                    errors.ERR_OFFSET,
                     "chunk offset is not the acknowledged offset",
                     offset=int(row["received"]),
                 )
             end = info["offset"] + len(chunk)
             if end > info["size"]:
-                raise ApiError(400, wire.ERR_BAD_REQUEST, "chunk runs past the attachment size")
+                raise ApiError(400, errors.ERR_BAD_REQUEST, "chunk runs past the attachment size")
             tx.add_chunk(sha256, info["offset"], chunk)
             complete = False
             if end == info["size"]:
@@ -826,7 +827,7 @@ class SyncServer:
             else:
                 mismatch = False
         if mismatch:
-            raise ApiError(422, wire.ERR_BAD_REQUEST, "attachment hash mismatch: upload again")
+            raise ApiError(422, errors.ERR_BAD_REQUEST, "attachment hash mismatch: upload again")
         return self._seal(opened, {"offset": end, "complete": complete})
 
     def attachment_offset(
@@ -841,19 +842,19 @@ class SyncServer:
             wire.check_sha256(sha256, "path")
             device_id = wire.check_id(headers.get(wire.HEADER_DEVICE.lower()), "device header")
             at = int(headers.get(wire.HEADER_TIME.lower(), ""))
-            from desktop.sync.keys import b64d
+            from protocol.keys import b64d
 
             signature = b64d(headers.get(wire.HEADER_SIGNATURE.lower(), ""))
-        except (wire.WireError, ValueError) as exc:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, f"bad signed request: {exc}") from exc
+        except (errors.WireError, ValueError) as exc:
+            raise ApiError(400, errors.ERR_BAD_REQUEST, f"bad signed request: {exc}") from exc
         with self.storage.read() as tx:
             device = tx.get_device(device_id)
             row = tx.get_attachment(sha256)
         if device is None:
-            raise ApiError(403, wire.ERR_UNKNOWN_DEVICE, "device is not enrolled")
+            raise ApiError(403, errors.ERR_UNKNOWN_DEVICE, "device is not enrolled")
         message = wire.signed_request_message(method, path, b"", at, device_id)
         if not PublicKeys.from_json(device.keys).verify(signature, message):
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "request signature is invalid")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "request signature is invalid")
         self._check_status(device)
         if row is None:
             return 0
@@ -890,7 +891,7 @@ class SyncServer:
         """
         with self.storage.write() as tx:
             if tx.get_device(device_id) is None:
-                raise ApiError(404, wire.ERR_NOT_FOUND, f"no device {device_id!r}")
+                raise ApiError(404, errors.ERR_NOT_FOUND, f"no device {device_id!r}")
             tx.update_device(
                 device_id, status="revoked", status_reason=reason or "revoked by provincial IT"
             )
@@ -927,18 +928,18 @@ class SyncServer:
         """
         assignments = dict(assignments or {})
         if take not in (None, "current", "incoming"):
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "--take must be current or incoming")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "--take must be current or incoming")
         if take is None and not assignments:
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "give --take or FIELD=VALUE assignments")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "give --take or FIELD=VALUE assignments")
         if not reason.strip():
-            raise ApiError(400, wire.ERR_BAD_REQUEST, "--reason is required")
+            raise ApiError(400, errors.ERR_BAD_REQUEST, "--reason is required")
         now = self.clock()
         with self.storage.write() as tx:
             conflict = tx.get_conflict(conflict_id)
             if conflict is None:
-                raise ApiError(404, wire.ERR_NOT_FOUND, f"no conflict {conflict_id}")
+                raise ApiError(404, errors.ERR_NOT_FOUND, f"no conflict {conflict_id}")
             if conflict["status"] != "open":
-                raise ApiError(409, wire.ERR_BAD_REQUEST, f"conflict {conflict_id} is resolved")
+                raise ApiError(409, errors.ERR_BAD_REQUEST, f"conflict {conflict_id} is resolved")
             record = tx.get_record(conflict["entity"], conflict["entity_id"])
             assert record is not None
             chosen: dict[str, Any] = {}
@@ -955,7 +956,7 @@ class SyncServer:
                     chosen = {} if delete else incoming
             unknown = [k for k in assignments if not isinstance(k, str) or not k]
             if unknown:
-                raise ApiError(400, wire.ERR_BAD_REQUEST, "assignment needs FIELD=VALUE")
+                raise ApiError(400, errors.ERR_BAD_REQUEST, "assignment needs FIELD=VALUE")
             chosen.update(assignments)
             if record.deleted and not delete and chosen:
                 # Bringing a deleted record back: send all of it, devices may have dropped it.

@@ -17,7 +17,7 @@ import pytest
 from bench import docs_gen, plot, sync_bench
 from desktop.forms.procedures import get_procedure
 from desktop.forms.validation import validate
-from desktop.sync import wire
+from protocol import limits
 
 FAST_3G = sync_bench.PROFILES["3g"]
 
@@ -109,7 +109,7 @@ def test_tiny_workloads_finish_for_our_system_through_the_shaped_proxy(tmp_path:
     scan = sync_bench.QUICK_WORKLOADS[4].scan_bytes
     assert rows["day"]["ours"]["bytes_up"] >= scan
     assert rows["day-cut"]["ours"]["cuts"] == 1
-    assert 0 <= rows["day-cut"]["ours"]["resent_bytes"] <= wire.CHUNK_BYTES + 4096
+    assert 0 <= rows["day-cut"]["ours"]["resent_bytes"] <= limits.CHUNK_BYTES + 4096
     # The report and the chart come out of the results.
     table = sync_bench.markdown(results)
     assert "| push 5 new dossiers | ours |" in table

@@ -1,63 +1,88 @@
-"""The layers point one way: forms ← store ← sync ← ui/app, and the server never imports store or ui."""
+"""The layers point one way, checked on the real import graph against an allow-list.
+
+forms ← store ← sync ← ui/app; printing between forms and ui; protocol under both the sync
+engine and the server; the server loads only forms, protocol and itself. Only the ui (and the
+programs that start it) load Tk; only the server (and the demo that embeds it) loads the server's
+libraries, so a commune PC installs without them.
+"""
 
 from __future__ import annotations
 
-import ast
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from tests import import_graph
+
 ROOT = Path(__file__).resolve().parents[1]
-
-# For each package, the project packages it must never import.
-FORBIDDEN = {
-    "desktop/forms": ("desktop.store", "desktop.sync", "desktop.ui", "desktop.app", "server"),
-    "desktop/store": ("desktop.sync", "desktop.ui", "desktop.app", "server"),
-    "desktop/sync": ("desktop.ui", "desktop.app", "server"),
-    "server": ("desktop.store", "desktop.ui", "desktop.app", "desktop.cli"),
-}
-TK_MODULES = ("tkinter", "ttkbootstrap", "_tkinter")
+PROBE = Path(import_graph.__file__)
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Return every module name a source file imports, at any depth in the file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+def _graph(root: Path) -> dict[str, list[str]]:
+    done = subprocess.run(
+        [sys.executable, str(PROBE), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    return json.loads(done.stdout)
 
 
-def _violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
-    found = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        for name in imported_modules(path):
-            if any(name == bad or name.startswith(bad + ".") for bad in forbidden):
-                found.append(f"{path.relative_to(ROOT)} imports {name}")
-    return found
+@pytest.fixture(scope="module")
+def graph() -> dict[str, list[str]]:
+    return _graph(ROOT)
 
 
-def test_layers_point_one_way() -> None:
-    problems = [p for pkg, bad in FORBIDDEN.items() for p in _violations(pkg, bad)]
-    assert problems == []
+def test_every_project_module_is_probed(graph: dict[str, list[str]]) -> None:
+    modules = import_graph.project_modules(ROOT)
+    assert set(graph) == {m for m in modules if not m.endswith(".__main__")}
+    assert "server.service" in graph and "desktop.sync.engine" in graph
+    # The probe really sees transitive loads: the server's app drags in its storage layer.
+    assert "server.storage" in graph["server.app"]
 
 
-def test_only_ui_imports_tk() -> None:
-    problems = []
-    for package in ("desktop/forms", "desktop/store", "desktop/sync", "server"):
-        problems += _violations(package, TK_MODULES)
-    for path in (ROOT / "desktop").glob("*.py"):
-        # app.py may import the ui package, but not tkinter directly at module level of others
-        if path.name in ("app.py", "demo.py"):
-            continue
-        for name in imported_modules(path):
-            if name.split(".")[0] in TK_MODULES:
-                problems.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert problems == []
+def test_layers_point_one_way(graph: dict[str, list[str]]) -> None:
+    assert import_graph.violations(ROOT, graph) == []
 
 
-def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
-    sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from desktop.ui import shell\n", encoding="utf-8")
-    assert "desktop.ui" in imported_modules(sample)
+def test_every_module_has_a_layer() -> None:
+    lost = [m for m in import_graph.project_modules(ROOT) if import_graph.layer_of(m) is None]
+    assert lost == ["desktop"]
+
+
+def _copy_tree(tmp_path: Path) -> Path:
+    for package in import_graph.PROJECT:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return tmp_path
+
+
+def test_the_check_fails_when_the_server_imports_the_sync_engine(tmp_path: Path) -> None:
+    root = _copy_tree(tmp_path)
+    domain = root / "server" / "domain.py"
+    domain.write_text(
+        domain.read_text(encoding="utf-8") + "\nfrom desktop.sync import engine\n",
+        encoding="utf-8",
+    )
+    problems = import_graph.violations(root, _graph(root))
+    assert "server.domain imports desktop.sync.engine" in problems
+    assert "server.domain loads desktop.sync.engine at run time" in problems
+    # ... and every server module that imports server.domain is caught too, transitively.
+    assert "server.service loads desktop.sync.engine at run time" in problems
+
+
+def test_the_check_sees_a_lazy_import_of_tk_outside_the_ui(tmp_path: Path) -> None:
+    root = _copy_tree(tmp_path)
+    module = root / "desktop" / "store" / "search.py"
+    module.write_text(
+        module.read_text(encoding="utf-8") + "\n\ndef _probe() -> None:\n    import tkinter\n",
+        encoding="utf-8",
+    )
+    problems = import_graph.violations(root, _graph(root))
+    assert "desktop.store.search imports tkinter" in problems

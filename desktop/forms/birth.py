@@ -129,6 +129,7 @@ BIRTH = Procedure(
     code="khai_sinh",
     national_code="1.001193",
     title="Đăng ký khai sinh",
+    short_title="Khai sinh",
     result_document="Giấy khai sinh",
     book_type="KS",
     sections=SECTIONS,

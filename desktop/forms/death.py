@@ -132,6 +132,7 @@ DEATH = Procedure(
     code="khai_tu",
     national_code="1.000656",
     title="Đăng ký khai tử",
+    short_title="Khai tử",
     result_document="Trích lục khai tử",
     book_type="KT",
     sections=SECTIONS,

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from desktop.forms.dates import format_date_vn
 from desktop.forms.personal_id import check_personal_id
 from desktop.forms.vietnamese import fold, normalize
 
@@ -90,10 +91,6 @@ class IdCard:
 
 def _error(message: str, message_vi: str) -> IdCardError:
     return IdCardError(message, f"Không đọc được mã QR thẻ căn cước: {message_vi}")
-
-
-def _fmt(d: datetime.date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 def _clean_field(text: str) -> str:
@@ -256,8 +253,8 @@ def _parse(raw: object, today: datetime.date) -> IdCard:
             issue_date = later
     if birth_date > today:
         raise _error(
-            f"date of birth {_fmt(birth_date)} is in the future",
-            f"ngày sinh {_fmt(birth_date)} ở tương lai.",
+            f"date of birth {format_date_vn(birth_date)} is in the future",
+            f"ngày sinh {format_date_vn(birth_date)} ở tương lai.",
         )
 
     # --- name and address ---
@@ -281,10 +278,10 @@ def _parse(raw: object, today: datetime.date) -> IdCard:
     if expiry_date is None and not no_expiry:
         warnings.append("Mã QR không ghi ngày hết hạn của thẻ; hãy xem trên mặt thẻ.")
     if expiry_date is not None and expiry_date < today:
-        warnings.append(f"Thẻ đã hết hạn từ ngày {_fmt(expiry_date)}.")
+        warnings.append(f"Thẻ đã hết hạn từ ngày {format_date_vn(expiry_date)}.")
     if issue_date is not None and issue_date > today:
         warnings.append(
-            f"Ngày cấp thẻ {_fmt(issue_date)} ở tương lai; hãy kiểm tra ngày giờ của máy tính."
+            f"Ngày cấp thẻ {format_date_vn(issue_date)} ở tương lai; hãy kiểm tra ngày giờ của máy tính."
         )
     warnings.extend(check_personal_id(id_number, birth_date, sex))
     return IdCard(

@@ -159,6 +159,7 @@ MARITAL_STATUS = Procedure(
     code="xac_nhan_hon_nhan",
     national_code="1.004873",
     title="Cấp Giấy xác nhận tình trạng hôn nhân",
+    short_title="Xác nhận TTHN",
     result_document="Giấy xác nhận tình trạng hôn nhân",
     book_type="XNHN",
     sections=SECTIONS,

@@ -90,6 +90,7 @@ MARRIAGE = Procedure(
     code="ket_hon",
     national_code="1.000894",
     title="Đăng ký kết hôn",
+    short_title="Kết hôn",
     result_document="Giấy chứng nhận kết hôn",
     book_type="KH",
     sections=SECTIONS,

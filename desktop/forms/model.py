@@ -16,7 +16,6 @@ import time (``vietnamese.fold`` is imported lazily where a key is folded).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -40,10 +39,7 @@ __all__ = [
     "Section",
     "ValidationError",
     "ValidationResult",
-    "format_date_vn",
     "full_name",
-    "parse_date_vn",
-    "parse_iso_date",
     "propose_name_parts",
     "record_data",
     "record_fields",
@@ -274,6 +270,7 @@ class Procedure:
         code: internal code (``khai_sinh``, ``khai_tu``, ``xac_nhan_hon_nhan``, ``ket_hon``).
         national_code: code on the national public service portal (``1.001193``).
         title: Vietnamese title (``Đăng ký khai sinh``).
+        short_title: a short name for narrow list columns (``Khai sinh``).
         result_document: what the citizen receives (``Giấy khai sinh``).
         book_type: the register book this procedure is entered in (``KS``, ``KT``, ``XNHN``,
             ``KH``).
@@ -291,7 +288,7 @@ class Procedure:
         required_when: fields that become required depending on another field.
         forbidden: combinations of values that cannot go together.
         duplicate_rule: function computing the duplicate key from (normalised) data.
-        print_layout: left None; printing keeps its layouts keyed by procedure code.
+    print_layout: left None; printing keeps its layouts keyed by procedure code.
     """
 
     code: str
@@ -314,6 +311,7 @@ class Procedure:
     duplicate_rule: Callable[[Mapping[str, Any]], tuple[str, ...] | None] = field(
         default=_no_duplicate_key, compare=False, repr=False
     )
+    short_title: str = ""
     print_layout: object | None = None
     _by_name: dict[str, Field] = field(default_factory=dict, init=False, compare=False, repr=False)
     _fields: tuple[Field, ...] = field(default=(), init=False, compare=False, repr=False)
@@ -597,57 +595,6 @@ def propose_name_parts(name: str) -> tuple[str, str, str]:
     if len(words) == 1:
         return ("", "", words[0])
     return (words[0], " ".join(words[1:-1]), words[-1])
-
-
-_DATE_VN = re.compile(r"^\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4})\s*$")
-_DATE_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
-
-
-def parse_date_vn(text: str) -> date:
-    """Parse a date typed the Vietnamese way: ``15/03/2025``, ``5/3/2025``, ``15-03-2025``.
-
-    ISO ``2025-03-15`` is accepted too.
-
-    Raises:
-        ValueError: with a Vietnamese message when the text is not a date or the date is
-            impossible (31/02/2025).
-    """
-    if not isinstance(text, str):
-        raise ValueError("Ngày phải viết theo dạng ngày/tháng/năm, ví dụ 15/03/2025.")
-    m = _DATE_VN.match(text)
-    if m:
-        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    else:
-        m = _DATE_ISO.match(text)
-        if not m:
-            raise ValueError("Ngày phải viết theo dạng ngày/tháng/năm, ví dụ 15/03/2025.")
-        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if year < 1800:
-        raise ValueError(f"Năm {year} không hợp lệ: hãy nhập năm đủ bốn chữ số, ví dụ 1990.")
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise ValueError(
-            f"Ngày {day:02d}/{month:02d}/{year} không có thật: hãy kiểm tra lại ngày và tháng."
-        ) from None
-
-
-def parse_iso_date(value: object) -> date | None:
-    """Return the date of an ISO ``YYYY-MM-DD`` string, or None for anything else."""
-    if not isinstance(value, str):
-        return None
-    m = _DATE_ISO.match(value)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
-def format_date_vn(d: date) -> str:
-    """Format a date as ``dd/mm/yyyy`` (``15/03/2025``)."""
-    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
 # -- records ----------------------------------------------------------------------------------

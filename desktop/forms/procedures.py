@@ -29,6 +29,19 @@ def get_procedure(code: str) -> Procedure:
         raise ValueError(f"unknown procedure {code!r}; known procedures: {known}") from None
 
 
+def procedure_title(code: str | None, *, short: bool = False) -> str:
+    """Return a procedure's title (``Đăng ký khai sinh``; ``Khai sinh`` when ``short``).
+
+    An unknown code is returned as it is, so a record from a newer release still shows.
+    """
+    if not code:
+        return ""
+    procedure = PROCEDURES.get(code)
+    if procedure is None:
+        return code
+    return (procedure.short_title or procedure.title) if short else procedure.title
+
+
 def all_procedures() -> list[Procedure]:
     """Return every declared procedure in display order."""
     return list(PROCEDURES.values())

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from desktop.forms.model import Procedure, parse_iso_date, record_data
+from desktop.forms.dates import parse_iso_date
+from desktop.forms.model import Procedure, record_data
 from desktop.forms.workdays import HolidaysArg, due_date
 
 __all__ = ["ReceiptSlip", "build_receipt"]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from desktop.forms.dates import parse_date_vn, parse_iso_date
 from desktop.forms.model import (
     Field,
     FieldError,
@@ -25,8 +26,6 @@ from desktop.forms.model import (
     Procedure,
     ValidationError,
     ValidationResult,
-    parse_date_vn,
-    parse_iso_date,
 )
 
 __all__ = [

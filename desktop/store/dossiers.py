@@ -16,6 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop.forms.lifecycle import (
+    CHO_KY,
+    FINAL_STATUSES,
+    STATUSES,
+    TIEP_NHAN,
+    allowed_transitions,
+)
 from desktop.store import audit, books, domain, outbox, search
 from desktop.store.context import WriteContext
 from desktop.store.errors import (
@@ -27,31 +34,6 @@ from desktop.store.errors import (
 from desktop.store.ids import uuid7
 
 DATA_PREFIX = "data."
-
-TIEP_NHAN, DANG_XU_LY, CHO_KY = "tiep_nhan", "dang_xu_ly", "cho_ky"
-HOAN_THANH, TRA_LAI, HUY = "hoan_thanh", "tra_lai", "huy"
-STATUSES = (TIEP_NHAN, DANG_XU_LY, CHO_KY, HOAN_THANH, TRA_LAI, HUY)
-FINAL_STATUSES = frozenset({HOAN_THANH, TRA_LAI, HUY})
-
-#: The lifecycle: allowed moves from each status. Same-day procedures (birth, death) may go
-#: straight from tiếp nhận to chờ ký; huỷ is allowed from every non-final state.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    TIEP_NHAN: frozenset({DANG_XU_LY, CHO_KY, TRA_LAI, HUY}),
-    DANG_XU_LY: frozenset({CHO_KY, TRA_LAI, HUY}),
-    CHO_KY: frozenset({HOAN_THANH, TRA_LAI, HUY}),
-    HOAN_THANH: frozenset(),
-    TRA_LAI: frozenset(),
-    HUY: frozenset(),
-}
-
-STATUS_LABELS = {
-    TIEP_NHAN: "Tiếp nhận",
-    DANG_XU_LY: "Đang xử lý",
-    CHO_KY: "Chờ ký",
-    HOAN_THANH: "Hoàn thành",
-    TRA_LAI: "Trả lại",
-    HUY: "Huỷ",
-}
 
 META_KEYS = (
     "procedure",
@@ -69,11 +51,6 @@ META_KEYS = (
 
 class DossierLocked(StoreError):
     """The dossier is in a final status (hoàn thành, trả lại, huỷ) and cannot be edited."""
-
-
-def allowed_transitions(status: str) -> frozenset[str]:
-    """Return the statuses a dossier in ``status`` may move to."""
-    return TRANSITIONS.get(status, frozenset())
 
 
 @dataclass(frozen=True)

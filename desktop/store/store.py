@@ -469,6 +469,16 @@ class Store:
             DuplicateDossier: likely duplicates exist and ``allow_duplicate`` is False.
         """
         prepared = self.prepare_dossier(procedure_code, data, received_at=received_at)
+        return self.register_prepared(prepared, allow_duplicate=allow_duplicate)
+
+    def register_prepared(
+        self, prepared: dossiers.PreparedDossier, *, allow_duplicate: bool = False
+    ) -> DossierRecord:
+        """Save a dossier :meth:`prepare_dossier` validated (no second validation).
+
+        Raises:
+            DuplicateDossier: likely duplicates exist and ``allow_duplicate`` is False.
+        """
         return self._writer.execute(
             lambda conn: dossiers.insert(conn, self.ctx, prepared, allow_duplicate=allow_duplicate)
         )
@@ -488,26 +498,19 @@ class Store:
             future: Future[DossierRecord] = Future()
             future.set_exception(exc)
             return future
+        return self.submit_register_prepared(prepared, allow_duplicate=allow_duplicate)
+
+    def submit_register_prepared(
+        self, prepared: dossiers.PreparedDossier, *, allow_duplicate: bool = False
+    ) -> Future[DossierRecord]:
+        """Like :meth:`register_prepared` but return a Future of the saved record."""
         return self._writer.submit(
             lambda conn: dossiers.insert(conn, self.ctx, prepared, allow_duplicate=allow_duplicate)
         )
 
-    def find_duplicates(self, procedure_code: str, data: Mapping[str, Any]) -> list[DossierSummary]:
-        """Return live dossiers that look like the same event as ``data`` (before saving)."""
-        procedure = domain.get_procedure(procedure_code)
-        try:
-            result = domain.validate(
-                procedure,
-                data,
-                today=self.ctx.now().date(),
-                received_at=self.ctx.now().replace(tzinfo=None),
-            )
-            normalized = result.normalized
-        except Exception:
-            normalized = dict(data)
-        key = procedure.duplicate_key(normalized)
-        dup_key = None if not key else "|".join(str(p) for p in key)
-        return dossiers.find_duplicates(self._read(), dup_key)
+    def find_duplicates(self, prepared: dossiers.PreparedDossier) -> list[DossierSummary]:
+        """Return live dossiers that look like the same event as a prepared (unsaved) dossier."""
+        return dossiers.find_duplicates(self._read(), prepared.dup_key)
 
     def update_dossier(self, dossier_id: str, changes: Mapping[str, Any]) -> DossierRecord:
         """Change fields of a dossier (re-validated); one outbox entry with old and new values.

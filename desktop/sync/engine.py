@@ -34,7 +34,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from desktop.store import sync_local
-from desktop.sync import envelope, wire
 from desktop.sync.client import (
     Backoff,
     BatchSizer,
@@ -46,8 +45,10 @@ from desktop.sync.client import (
     TransportTimeout,
     retry_call,
 )
-from desktop.sync.keys import KeyError_, PrivateKeys, PublicKeys, b64d, b64e
 from desktop.sync.status import SyncState, SyncStatus
+from protocol import enrolment, envelope, errors, limits, sealing, wire
+from protocol.errors import KeyError_
+from protocol.keys import PrivateKeys, PublicKeys, b64d, b64e
 
 if TYPE_CHECKING:
     from desktop.store.outbox import Change
@@ -385,8 +386,8 @@ class SyncEngine:
                 an answer that does not prove knowledge of the code.
         """
         try:
-            wire.normalize_code(code)
-        except wire.WireError as exc:
+            enrolment.normalize_code(code)
+        except errors.WireError as exc:
             raise EnrolmentError(
                 str(exc), code="bad_code", clerk_message="Mã đăng ký phải gồm 10 chữ và số."
             ) from exc
@@ -407,7 +408,7 @@ class SyncEngine:
             "commune": commune,
             "keys": public.to_json(),
             "label": label[:100],
-            "proof": wire.enrol_proof(code, device_id, commune, public),
+            "proof": enrolment.enrol_proof(code, device_id, commune, public),
         }
         transport = HttpTransport(url, policy=self.policy)
         sent_at = self.clock()
@@ -598,7 +599,7 @@ class SyncEngine:
                 self._live = SyncState.SYNCED
                 try:
                     self._sync_attachments(report)
-                except (TransportError, SyncError, envelope.EnvelopeError) as exc:
+                except (TransportError, SyncError, errors.EnvelopeError) as exc:
                     report.attachment_error = str(exc)
             except SyncError as exc:
                 self._fail(report, exc)
@@ -721,7 +722,7 @@ class SyncEngine:
             batch.append(change)
             wire_changes.append(item)
             estimate += size
-            if len(batch) >= wire.MAX_CHANGES_PER_REQUEST:
+            if len(batch) >= limits.MAX_CHANGES_PER_REQUEST:
                 break
         return batch, wire_changes
 
@@ -738,7 +739,7 @@ class SyncEngine:
                 "cursor": self._cursor(),
                 "changes": wire_changes,
                 "limit": max(
-                    50, min(wire.MAX_PULL_LIMIT, self.sizer.budget // PULLED_CHANGE_BYTES)
+                    50, min(limits.MAX_PULL_LIMIT, self.sizer.budget // PULLED_CHANGE_BYTES)
                 ),
                 "want_blocks": want_blocks,
                 "epoch": self.store.sync_state().server_epoch,
@@ -804,7 +805,7 @@ class SyncEngine:
                 payload = message
             else:
                 payload = wire.canonical_json({**message, "session": offer})
-            sealed = envelope.seal_request(
+            sealed = sealing.seal_request(
                 payload,
                 device_id=self.store.device_id,
                 device_keys=self._keys,
@@ -821,17 +822,17 @@ class SyncEngine:
                     method, path, sealed.data, expected_response_bytes=expect
                 )
             except HttpError as exc:
-                if exc.status == 401 and exc.code == wire.ERR_SESSION and session is not None:
+                if exc.status == 401 and exc.code == errors.ERR_SESSION and session is not None:
                     self._set_session(None)
                     continue
                 raise
             received_at = self.clock()
             try:
-                header, body = envelope.open_response(
+                header, body = sealing.open_response(
                     reply.body, request=sealed, server_keys=self._server_keys
                 )
                 answer = wire.loads(body)
-            except (envelope.EnvelopeError, wire.WireError) as exc:
+            except (errors.EnvelopeError, errors.WireError) as exc:
                 raise SyncError(
                     f"the server's answer failed verification: {exc}",
                     code="bad_answer",
@@ -846,7 +847,7 @@ class SyncEngine:
             answer["_rtt_midpoint"] = (sent_at + received_at) / 2
             offered = answer.get("session")
             if offer and isinstance(offered, dict) and offered.get("id"):
-                key = envelope.derive_session_key(sealed.response_key, str(offered["id"]))
+                key = sealing.derive_session_key(sealed.response_key, str(offered["id"]))
                 ttl = float(offered.get("ttl_s") or 3600)
                 self._set_session(_Session(str(offered["id"]), key, self.clock() + ttl))
             return answer, len(sealed.data)
@@ -960,7 +961,7 @@ class SyncEngine:
         size = len(content)
         path = wire.PATH_ATTACHMENTS + sha
         while offset < size:
-            chunk = content[offset : offset + wire.CHUNK_BYTES]
+            chunk = content[offset : offset + limits.CHUNK_BYTES]
             extra = {"a": sha, "o": offset, "n": size, "c": hashlib.sha256(chunk).hexdigest()}
 
             def send(n: int, c: bytes = chunk, x: dict[str, Any] = extra) -> dict[str, Any]:
@@ -970,7 +971,7 @@ class SyncEngine:
             try:
                 answer = self._retrying(send)
             except HttpError as exc:
-                if exc.code == wire.ERR_OFFSET and isinstance(exc.body.get("offset"), int):
+                if exc.code == errors.ERR_OFFSET and isinstance(exc.body.get("offset"), int):
                     # The chunk's answer was lost on the way back, or the server holds less
                     # than we thought: go on from the offset the server acknowledged.
                     offset = int(exc.body["offset"])
@@ -1030,11 +1031,11 @@ def _as_sync_error(exc: TransportError) -> SyncError:
     if isinstance(exc, ConnectionFailed):
         return SyncError(str(exc), code="offline", clerk_message=MSG_OFFLINE)
     if isinstance(exc, HttpError):
-        if exc.code == wire.ERR_REVOKED:
+        if exc.code == errors.ERR_REVOKED:
             return SyncError(exc.message, code="revoked", clerk_message=MSG_REVOKED)
-        if exc.code == wire.ERR_CLONED:
+        if exc.code == errors.ERR_CLONED:
             return SyncError(exc.message, code="cloned", clerk_message=MSG_CLONED)
-        if exc.code == wire.ERR_UNKNOWN_DEVICE:
+        if exc.code == errors.ERR_UNKNOWN_DEVICE:
             return SyncError(exc.message, code="revoked", clerk_message=MSG_REVOKED)
         if exc.status >= 500 or exc.status == 429:
             return SyncError(
@@ -1066,16 +1067,16 @@ def _open_enrol_answer(
     try:
         sealed = envelope.parse(data)
         payload = wire.loads(sealed.open_hpke(keys))
-    except (envelope.EnvelopeError, wire.WireError) as exc:
+    except (errors.EnvelopeError, errors.WireError) as exc:
         raise EnrolmentError(f"the enrolment answer cannot be opened: {exc}", **bad) from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("mac"), str):
         raise EnrolmentError("the enrolment answer is malformed", **bad)
-    expected = wire.enrol_response_mac(wire.enrol_key(code), payload)
+    expected = enrolment.enrol_response_mac(enrolment.enrol_key(code), payload)
     if not hmac.compare_digest(expected, payload["mac"]):
         raise EnrolmentError("the enrolment answer does not prove knowledge of the code", **bad)
     try:
         server = PublicKeys.from_json(payload.get("server"))
         sealed.verify(server)
-    except (KeyError_, envelope.EnvelopeError) as exc:
+    except (KeyError_, errors.EnvelopeError) as exc:
         raise EnrolmentError(f"the server's keys do not check out: {exc}", **bad) from exc
     return payload, server

@@ -16,6 +16,9 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
+from desktop.forms.dates import format_datetime_vn
+from desktop.forms.lifecycle import status_label
+from desktop.forms.procedures import procedure_title
 from desktop.ui.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,15 +26,6 @@ log = logging.getLogger(__name__)
 ROW_LIMIT = 50
 
 _WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-
-_STATUS_LABELS = {
-    "tiep_nhan": "Tiếp nhận",
-    "dang_xu_ly": "Đang xử lý",
-    "cho_ky": "Chờ ký",
-    "hoan_thanh": "Hoàn thành",
-    "tra_lai": "Trả lại",
-    "huy": "Huỷ",
-}
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("dossier_no", "Số hồ sơ", 235),
@@ -41,37 +35,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("due", "Hẹn trả", 95),
     ("status", "Trạng thái", 100),
 )
-
-#: Short procedure names for narrow list columns (the full title is on the detail screen).
-SHORT_PROCEDURE = {
-    "khai_sinh": "Khai sinh",
-    "khai_tu": "Khai tử",
-    "xac_nhan_hon_nhan": "Xác nhận TTHN",
-    "ket_hon": "Kết hôn",
-}
-
-
-def format_date(value: str | None) -> str:
-    """Turn an ISO date or datetime into dd/mm/yyyy (with HH:MM when it has a time)."""
-    if not value:
-        return ""
-    try:
-        if len(value) > 10:
-            moment = dt.datetime.fromisoformat(value)
-            return f"{moment:%d/%m/%Y %H:%M}"
-        return f"{dt.date.fromisoformat(value):%d/%m/%Y}"
-    except ValueError:
-        return value
-
-
-def procedure_title(code: str) -> str:
-    """Return the Vietnamese title of a procedure code, or the code itself."""
-    try:
-        from desktop.forms.procedures import get_procedure
-
-        return get_procedure(code).title
-    except Exception:
-        return code
 
 
 def today_heading(today: dt.date) -> str:
@@ -110,12 +73,11 @@ def row_values(row: Any) -> tuple[str, ...]:
     status = str(_field(row, "status", ""))
     return (
         str(_field(row, "dossier_no", "")),
-        SHORT_PROCEDURE.get(str(_field(row, "procedure", "")))
-        or procedure_title(str(_field(row, "procedure", ""))),
+        procedure_title(str(_field(row, "procedure", "")), short=True),
         str(name or ""),
-        format_date(_field(row, "received_at")),
-        format_date(_field(row, "due_at")),
-        _STATUS_LABELS.get(status, status),
+        format_datetime_vn(_field(row, "received_at")),
+        format_datetime_vn(_field(row, "due_at")),
+        status_label(status),
     )
 
 

@@ -222,7 +222,8 @@ class DuplicateReviewDialog(Dialog):
         for column, (text, width) in headings.items():
             self.tree.heading(column, text=text, anchor="w")
             self.tree.column(column, width=width, anchor="w")
-        from desktop.ui.display import format_datetime_vn, status_label
+        from desktop.forms.dates import format_datetime_vn
+        from desktop.forms.lifecycle import status_label
 
         for summary in duplicates:
             self.tree.insert(

@@ -1,30 +1,11 @@
-"""How values are shown to a clerk: dates dd/mm/yyyy, statuses and procedures by name, sizes.
+"""How values are shown to a clerk that only screens need: status colours, sizes, book entries.
 
-Small pure functions shared by the dossier screens and dialogs (no Tk here), so that every
-screen writes a date, a status or a file size the same way.
+Small pure functions shared by the dossier screens and dialogs (no Tk here). Dates are written by
+:mod:`desktop.forms.dates`, status names by :mod:`desktop.forms.lifecycle` and procedure titles
+by :mod:`desktop.forms.procedures`, which the papers and the command line use too.
 """
 
 from __future__ import annotations
-
-import datetime as dt
-
-_STATUS_LABELS = {
-    "tiep_nhan": "Tiếp nhận",
-    "dang_xu_ly": "Đang xử lý",
-    "cho_ky": "Chờ ký",
-    "hoan_thanh": "Hoàn thành",
-    "tra_lai": "Trả lại",
-    "huy": "Huỷ",
-}
-
-#: The button text that moves a dossier into each status.
-TRANSITION_ACTIONS = {
-    "dang_xu_ly": "Chuyển xử lý",
-    "cho_ky": "Trình ký",
-    "hoan_thanh": "Hoàn thành (đã ký)",
-    "tra_lai": "Trả lại hồ sơ",
-    "huy": "Huỷ hồ sơ",
-}
 
 #: Bootstyle colour of each status (badges, timeline).
 STATUS_STYLES = {
@@ -35,59 +16,6 @@ STATUS_STYLES = {
     "tra_lai": "secondary",
     "huy": "danger",
 }
-
-
-def status_label(status: str | None) -> str:
-    """Return the Vietnamese name of a dossier status (the code itself when unknown)."""
-    if not status:
-        return ""
-    return _STATUS_LABELS.get(status, status)
-
-
-def procedure_title(code: str | None) -> str:
-    """Return the title of a procedure (``Đăng ký khai sinh``), the code when unknown."""
-    if not code:
-        return ""
-    from desktop.forms.procedures import PROCEDURES
-
-    procedure = PROCEDURES.get(code)
-    return procedure.title if procedure is not None else code
-
-
-def _parse(value: object) -> dt.datetime | dt.date | None:
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def format_date_vn(value: object) -> str:
-    """Return an ISO date (or datetime) as dd/mm/yyyy; other text unchanged."""
-    parsed = _parse(value)
-    if parsed is None:
-        return "" if value is None else str(value)
-    return f"{parsed.day:02d}/{parsed.month:02d}/{parsed.year:04d}"
-
-
-def format_datetime_vn(value: object, *, with_time: bool = True) -> str:
-    """Return an ISO datetime as ``dd/mm/yyyy HH:MM`` (just the date for a date)."""
-    parsed = _parse(value)
-    if parsed is None:
-        return "" if value is None else str(value)
-    text = f"{parsed.day:02d}/{parsed.month:02d}/{parsed.year:04d}"
-    if with_time and isinstance(parsed, dt.datetime):
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone()
-        text += f" {parsed.hour:02d}:{parsed.minute:02d}"
-    return text
 
 
 def format_size(size: int | None) -> str:

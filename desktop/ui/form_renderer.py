@@ -32,8 +32,9 @@ from typing import Any, Protocol
 
 import ttkbootstrap as ttk
 
+from desktop.forms.dates import parse_iso_date
 from desktop.forms.model import Field as FormField
-from desktop.forms.model import FieldError, FieldKind, FieldWarning, Procedure, parse_iso_date
+from desktop.forms.model import FieldError, FieldKind, FieldWarning, Procedure
 from desktop.ui.form_widgets import (
     _NAVIGATION_KEYS,
     DateInput,

@@ -25,7 +25,7 @@ from datetime import date
 
 import ttkbootstrap as ttk
 
-from desktop.forms.model import format_date_vn, parse_date_vn, parse_iso_date
+from desktop.forms.dates import format_date_vn, parse_date_vn, parse_iso_date
 from desktop.forms.vietnamese import fold
 
 #: Keys that move around rather than change the text (no re-filtering for them).

@@ -24,17 +24,11 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
+from desktop.forms.dates import format_date_vn, format_datetime_vn
+from desktop.forms.lifecycle import ACTION_LABELS, allowed_transitions, status_label
 from desktop.forms.model import FieldKind, Procedure, record_data
 from desktop.forms.procedures import get_procedure
-from desktop.ui.display import (
-    STATUS_STYLES,
-    TRANSITION_ACTIONS,
-    book_entry,
-    format_date_vn,
-    format_datetime_vn,
-    format_size,
-    status_label,
-)
+from desktop.ui.display import STATUS_STYLES, book_entry, format_size
 from desktop.ui.form_renderer import ScrollArea, commune_options, province_options
 from desktop.ui.services import Services
 
@@ -294,8 +288,6 @@ class DossierDetailScreen(ttk.Frame):
         self._render_audit()
 
     def _render_transitions(self, status: str) -> None:
-        from desktop.store.dossiers import allowed_transitions
-
         for button in self.transition_buttons.values():
             button.destroy()
         self.transition_buttons.clear()
@@ -306,7 +298,7 @@ class DossierDetailScreen(ttk.Frame):
             style = "danger-outline" if target in _NEEDS_REASON else "success"
             button = ttk.Button(
                 self.transitions_frame,
-                text=TRANSITION_ACTIONS.get(target, status_label(target)),
+                text=ACTION_LABELS.get(target, status_label(target)),
                 bootstyle=style,
                 command=lambda t=target: self.request_transition(t),
             )
@@ -416,13 +408,13 @@ class DossierDetailScreen(ttk.Frame):
 
             ReasonDialog(
                 self,
-                title=TRANSITION_ACTIONS[target],
+                title=ACTION_LABELS[target],
                 message=(
                     "Hồ sơ sẽ bị huỷ và không thể sửa tiếp. Ghi rõ lý do huỷ."
                     if target == "huy"
                     else "Hồ sơ sẽ được trả lại cho người nộp. Ghi rõ lý do để người dân bổ sung."
                 ),
-                ok_text=TRANSITION_ACTIONS[target],
+                ok_text=ACTION_LABELS[target],
                 on_result=functools.partial(self._reason_given, target),
             )
             return

@@ -25,14 +25,14 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
+from desktop.forms.dates import format_datetime_vn
 from desktop.forms.model import Procedure
-from desktop.forms.procedures import all_procedures, get_procedure
+from desktop.forms.procedures import all_procedures, get_procedure, procedure_title
 from desktop.ui.dialogs import (
     DUPLICATE_OPEN,
     DUPLICATE_SAVE,
     DuplicateReviewDialog,
 )
-from desktop.ui.display import format_datetime_vn, procedure_title
 from desktop.ui.form_renderer import FormRenderer
 from desktop.ui.services import Services
 
@@ -443,30 +443,36 @@ class NewDossierScreen(ttk.Frame):
         self.save_button.configure(state="disabled")
         self.status.configure(text="Đang kiểm tra hồ sơ trùng…", bootstyle="secondary")
         form.flush_draft()
+        store = self.services.store
+
+        def prepare_and_check(code: str, values: dict[str, str]) -> tuple[Any, list[Any]]:
+            prepared = store.prepare_dossier(code, values)
+            return prepared, store.find_duplicates(prepared)
+
         self.services.tasks.run(
-            self.services.store.find_duplicates,
+            prepare_and_check,
             procedure.code,
             data,
-            on_done=lambda duplicates: self._duplicates_checked(data, duplicates),
+            on_done=lambda result: self._duplicates_checked(*result),
             on_error=self._save_failed,
             description="Kiểm tra hồ sơ trùng",
         )
 
-    def _duplicates_checked(self, data: dict[str, str], duplicates: list[Any]) -> None:
+    def _duplicates_checked(self, prepared: Any, duplicates: list[Any]) -> None:
         if self.form is None:
             return
         if duplicates:
-            self._review_duplicates(data, duplicates)
+            self._review_duplicates(prepared, duplicates)
         else:
-            self._register_dossier(data, allow_duplicate=False)
+            self._register_dossier(prepared, allow_duplicate=False)
 
-    def _review_duplicates(self, data: dict[str, str], duplicates: list[Any]) -> None:
+    def _review_duplicates(self, prepared: Any, duplicates: list[Any]) -> None:
         self.status.configure(text="Có thể trùng với hồ sơ đã có: hãy xem và quyết định.")
 
         def decided(result: Any) -> None:
             self.duplicate_dialog = None
             if result == DUPLICATE_SAVE:
-                self._register_dossier(data, allow_duplicate=True)
+                self._register_dossier(prepared, allow_duplicate=True)
                 return
             self._done_saving()
             if isinstance(result, tuple) and result[0] == DUPLICATE_OPEN:
@@ -480,14 +486,10 @@ class NewDossierScreen(ttk.Frame):
             self, duplicates, on_result=decided, procedure_title=procedure_title
         )
 
-    def _register_dossier(self, data: dict[str, str], *, allow_duplicate: bool) -> None:
-        assert self.procedure is not None
+    def _register_dossier(self, prepared: Any, *, allow_duplicate: bool) -> None:
         self.status.configure(text="Đang lưu hồ sơ…", bootstyle="secondary")
         register = functools.partial(
-            self.services.store.register_dossier,
-            self.procedure.code,
-            data,
-            allow_duplicate=allow_duplicate,
+            self.services.store.register_prepared, prepared, allow_duplicate=allow_duplicate
         )
         self.services.tasks.run(
             register,

@@ -15,7 +15,9 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
-from desktop.ui.display import format_date_vn, format_datetime_vn, procedure_title, status_label
+from desktop.forms.dates import format_date_vn, format_datetime_vn
+from desktop.forms.lifecycle import status_label
+from desktop.forms.procedures import procedure_title
 from desktop.ui.form_widgets import Debouncer
 from desktop.ui.services import Services
 

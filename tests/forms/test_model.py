@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from desktop.forms.dates import format_date_vn, parse_date_vn, parse_iso_date
 from desktop.forms.model import (
     Choice,
     DateOrder,
@@ -18,10 +19,7 @@ from desktop.forms.model import (
     Section,
     ValidationError,
     ValidationResult,
-    format_date_vn,
     full_name,
-    parse_date_vn,
-    parse_iso_date,
     propose_name_parts,
     record_data,
     record_fields,

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from desktop.sync import envelope as env
-from desktop.sync import wire
-from desktop.sync.keys import PrivateKeys, PublicKeys
+from protocol import enrolment, limits, sealing, wire
+from protocol import envelope as env
+from protocol.keys import PrivateKeys, PublicKeys
 
 Post = Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]
 
@@ -96,7 +96,7 @@ class FakeDevice:
                 "commune": self.commune,
                 "keys": keys.to_json(),
                 "label": self.label,
-                "proof": wire.enrol_proof(code, self.device_id, self.commune, keys),
+                "proof": enrolment.enrol_proof(code, self.device_id, self.commune, keys),
             }
         )
 
@@ -109,7 +109,7 @@ class FakeDevice:
             raise SyncFailed(status, wire.loads(body))
         envelope = env.parse(body)
         payload = wire.loads(envelope.open_hpke(self.keys))
-        mac = wire.enrol_response_mac(wire.enrol_key(code), payload)
+        mac = enrolment.enrol_response_mac(enrolment.enrol_key(code), payload)
         assert mac == payload["mac"], "enrolment answer MAC does not match the code"
         server = PublicKeys.from_json(payload["server"])
         envelope.verify(server)
@@ -169,17 +169,17 @@ class FakeDevice:
 
     # --- requests -------------------------------------------------------------------------
 
-    def seal(self, payload: Any, **kwargs: Any) -> env.SealedRequest:
+    def seal(self, payload: Any, **kwargs: Any) -> sealing.SealedRequest:
         """Seal a request payload to the pinned server keys (or the session)."""
         assert self.server_keys is not None, "enrol first"
         raw = payload if isinstance(payload, bytes) else wire.canonical_json(payload)
-        return env.seal_request(
+        return sealing.seal_request(
             raw,
             device_id=self.device_id,
             device_keys=self.keys,
             server_keys=self.server_keys,
             session=self.session,
-            created_at_ms=env.now_ms() + self.clock_offset_ms,
+            created_at_ms=sealing.now_ms() + self.clock_offset_ms,
             **kwargs,
         )
 
@@ -194,7 +194,7 @@ class FakeDevice:
         if status != 200:
             raise SyncFailed(status, wire.loads(body))
         assert self.server_keys is not None
-        _header, raw = env.open_response(body, request=sealed, server_keys=self.server_keys)
+        _header, raw = sealing.open_response(body, request=sealed, server_keys=self.server_keys)
         return wire.loads(raw)
 
     def sync(
@@ -244,7 +244,7 @@ class FakeDevice:
         if resp.get("session"):
             self.session = (
                 resp["session"]["id"],
-                env.derive_session_key(self._sealed_key, resp["session"]["id"]),
+                sealing.derive_session_key(self._sealed_key, resp["session"]["id"]),
             )
         self.last_response = resp
         return resp
@@ -262,7 +262,7 @@ class FakeDevice:
     # --- attachments ----------------------------------------------------------------------
 
     def upload(
-        self, content: bytes, chunk: int = wire.CHUNK_BYTES, stop_after: int | None = None
+        self, content: bytes, chunk: int = limits.CHUNK_BYTES, stop_after: int | None = None
     ) -> dict[str, Any]:
         """Upload ``content`` resumably from the server's offset; stop after N chunks if asked."""
         sha = hashlib.sha256(content).hexdigest()
@@ -297,7 +297,7 @@ class FakeDevice:
         signature = self.keys.sign(
             wire.signed_request_message("HEAD", path, b"", at, self.device_id)
         )
-        from desktop.sync.keys import b64e
+        from protocol.keys import b64e
 
         return self.post(
             path,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from desktop.sync import wire
+from protocol import wire
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed
 

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.sync import envelope as env
-from desktop.sync import wire
+from protocol import limits, sealing, wire
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice
 from tests.server.test_sync import BIRTH
@@ -122,7 +121,7 @@ def test_mutated_changes_never_500(
     assert status < 500
     if status == 200:
         assert enrolled.server_keys is not None
-        env.open_response(body, request=sealed, server_keys=enrolled.server_keys)
+        sealing.open_response(body, request=sealed, server_keys=enrolled.server_keys)
 
 
 @pytest.fixture
@@ -137,7 +136,7 @@ def test_tampered_truncated_and_wrong_key_envelopes(
     good = enrolled.seal({"cursor": "", "changes": enrolled.pending()}).data
     flipped = bytearray(good)
     flipped[len(good) // 2] ^= 0x40
-    from desktop.sync.keys import PrivateKeys
+    from protocol.keys import PrivateKeys
 
     wrong_server = PrivateKeys.generate().public()
     keep, enrolled.server_keys = enrolled.server_keys, wrong_server
@@ -151,7 +150,7 @@ def test_tampered_truncated_and_wrong_key_envelopes(
 
 
 def test_oversized_body_is_413(client: Any) -> None:
-    resp = client.post(wire.PATH_SYNC, content=b"\0" * (env.MAX_ENVELOPE_BYTES + 1))
+    resp = client.post(wire.PATH_SYNC, content=b"\0" * (limits.MAX_ENVELOPE_BYTES + 1))
     assert resp.status_code == 413 and resp.json()["code"] == "too_large"
 
 

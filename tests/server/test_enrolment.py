@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from desktop.sync import wire
+from protocol import enrolment, wire
 from server.service import ApiError, SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed, asgi_post
 
@@ -52,7 +52,7 @@ def wire_now() -> int:
 def test_wrong_code_or_commune_is_refused(server: SyncServer, client: Any) -> None:
     code = server.issue_code("02701")
     with pytest.raises(SyncFailed) as err:
-        device(client).enrol(wire.generate_code())
+        device(client).enrol(enrolment.generate_code())
     assert err.value.status == 403 and "wrong" in err.value.body["error"]
     with pytest.raises(SyncFailed) as err:
         device(client, commune="02702").enrol(code)
@@ -65,7 +65,7 @@ def test_proof_binds_the_keys(server: SyncServer, client: Any) -> None:
     code = server.issue_code("02701")
     dev = device(client)
     body = wire.loads(dev.enrol_body(code))
-    from desktop.sync.keys import PrivateKeys
+    from protocol.keys import PrivateKeys
 
     body["keys"] = PrivateKeys.generate().public().to_json()
     status, answer = dev.post(wire.PATH_ENROL, wire.canonical_json(body), {})

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from desktop.sync import wire
-from desktop.sync.keys import b64d
+from protocol import wire
+from protocol.keys import b64d
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed
 

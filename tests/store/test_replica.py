@@ -48,7 +48,7 @@ def test_a_new_remote_dossier_is_stored_and_searchable(store: Store) -> None:
     assert store.sync_state().cursor == 41
     assert dossier_id in [h.id for h in store.search("giang a xa")]
     assert store.pending_changes() == []  # remote data is not pushed back
-    assert store.find_duplicates("khai_sinh", BIRTH)[0].id == dossier_id
+    assert store.find_duplicates(store.prepare_dossier("khai_sinh", BIRTH))[0].id == dossier_id
 
 
 def test_pending_local_fields_keep_their_value(store: Store) -> None:

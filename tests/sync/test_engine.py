@@ -371,7 +371,7 @@ def _sha(data: bytes) -> str:
 
 
 def test_each_sync_signs_the_new_audit_entries(sqlite_server, make_device) -> None:
-    from desktop.sync.keys import b64d
+    from protocol.keys import b64d
 
     device = make_device(sqlite_server, "a")
     device.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
@@ -406,8 +406,8 @@ def test_a_resolution_not_signed_by_the_pinned_server_is_refused(
     sqlite_server, make_device
 ) -> None:
     from desktop.sync.engine import SyncError
-    from desktop.sync.keys import PrivateKeys, b64e
-    from desktop.sync.wire import resolution_message
+    from protocol.keys import PrivateKeys, b64e
+    from protocol.wire import resolution_message
 
     device = make_device(sqlite_server, "a")
     forged = {
@@ -444,7 +444,7 @@ def test_a_paper_printed_before_enrolment_verifies_with_the_key_the_province_hol
     from desktop.forms.printing.verify import verify_printout
     from desktop.forms.procedures import get_procedure
     from desktop.forms.receipt import build_receipt
-    from desktop.sync.keys import PrivateKeys, PublicKeys
+    from protocol.keys import PrivateKeys, PublicKeys
 
     device = make_device(sqlite_server, "printer", enrol=False)
     record = device.store.register_dossier("khai_sinh", birth(7), received_at=RECEIVED)

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from desktop.demo import demo_dossiers, seed_store
-from desktop.ui.dashboard import DashboardScreen, format_date, today_heading
+from desktop.forms.dates import format_datetime_vn
+from desktop.ui.dashboard import DashboardScreen, today_heading
 from desktop.ui.services import Clerk
 from desktop.ui.settings import Settings
 from desktop.ui.shell import Shell
@@ -86,7 +87,7 @@ def test_dashboard_shows_today_late_and_waiting(gui, shell, filled_store) -> Non
     assert ids["late"].id in dash.due.ids
     late_row = dash.due.tree.item(ids["late"].id)
     assert "overdue" in late_row["tags"]  # shown in red: the promised date has passed
-    assert late_row["values"][4] == format_date(ids["late"].due_at)
+    assert late_row["values"][4] == format_datetime_vn(ids["late"].due_at)
     assert dash.waiting.ids == [ids["signing"].id]
     assert dash.waiting.values()[0][5] == "Chờ ký"
     assert "(1)" in dash.received.heading.cget("text")

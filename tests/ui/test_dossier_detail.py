@@ -165,7 +165,8 @@ def test_audit_trail_lists_who_did_what(gui, detail):
 
 
 def test_values_are_written_the_way_clerks_read_them():
-    from desktop.ui.display import book_entry, format_date_vn, format_datetime_vn, format_size
+    from desktop.forms.dates import format_date_vn, format_datetime_vn
+    from desktop.ui.display import book_entry, format_size
 
     assert format_date_vn("2025-03-05") == "05/03/2025"
     assert format_datetime_vn("2025-03-05T14:07:00") == "05/03/2025 14:07"

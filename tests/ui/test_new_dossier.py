@@ -167,7 +167,7 @@ def test_failed_save_keeps_what_was_typed(gui, shell, store, monkeypatch):  # no
     def broken(*args, **kwargs):
         raise OSError("đĩa đầy")
 
-    monkeypatch.setattr(store, "register_dossier", broken)
+    monkeypatch.setattr(store, "register_prepared", broken)
     screen.save()
     gui.wait_until(lambda: shell.toasts and shell.toasts[-1][1] == "danger", 10)
     assert "Bản nháp vẫn được giữ" in shell.toasts[-1][0]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.forms.model import format_date_vn
+from desktop.forms.dates import format_date_vn
 from desktop.forms.printing.documents import RECEIPT_SLIP, certificate_layout
 from desktop.forms.printing.fonts import FontSet, find_serif_fonts
 from desktop.forms.printing.layout import (

@@ -12,13 +12,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.model import (
-    DATA_PREFIX,
-    FieldKind,
-    Procedure,
-    format_date_vn,
-    parse_iso_date,
-)
+from desktop.forms.dates import format_date_vn, parse_iso_date
+from desktop.forms.model import DATA_PREFIX, FieldKind, Procedure
 from desktop.forms.printing.layout import DocumentLayout, sources_of, split_source
 
 

@@ -15,9 +15,8 @@ Frame (all integers big-endian)::
   derived from an earlier HPKE exchange (a response key or a session key).
 * The **signature** is the sender's Ed25519 signature over everything before it.
 
-A request's sealed plaintext starts with a fresh 32-byte *response key*: the server seals its
-answer under a key derived from it, so a response costs 28 bytes of crypto overhead instead of
-another 1,136-byte hybrid KEM, with the same post-quantum protection as the request.
+How requests and responses use envelopes (response keys, sessions) is in
+:mod:`protocol.sealing`.
 
 Every way an envelope can be bad (truncated, malformed, oversized, tampered, wrong key, wrong
 signer) raises :class:`EnvelopeError` with a message that says which.
@@ -30,20 +29,18 @@ import io
 import json
 import secrets
 import struct
-import time
 from typing import Any
 
 import zstandard
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, hpke
+from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from desktop.sync.keys import KeyError_, PrivateKeys, PublicKeys
+from protocol.errors import EnvelopeError, KeyError_
+from protocol.keys import PrivateKeys, PublicKeys
+from protocol.limits import MAX_ENVELOPE_BYTES, MAX_HEADER_BYTES, MAX_PLAINTEXT_BYTES
 
 __all__ = [
-    "MAX_ENVELOPE_BYTES",
-    "MAX_PLAINTEXT_BYTES",
     "MODE_HPKE",
     "MODE_SYMMETRIC",
     "PROTOCOL_VERSION",
@@ -51,32 +48,18 @@ __all__ = [
     "SESSION_KEY_PREFIX",
     "SUITE",
     "Envelope",
-    "EnvelopeError",
     "Header",
-    "OpenedRequest",
-    "SealedRequest",
-    "derive_session_key",
-    "new_batch_id",
-    "now_ms",
-    "open_request",
-    "open_response",
+    "compress",
+    "decompress",
     "parse",
-    "response_symmetric_key",
     "seal",
-    "seal_request",
-    "seal_response",
+    "seal_frame",
 ]
 
 #: Version of the envelope format and of the protocol messages inside it.
 PROTOCOL_VERSION = 1
 #: The one HPKE suite we use (docs/protocol.md says why).
 SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
-#: Largest envelope either side accepts (the server also caps the HTTP body at this size).
-MAX_ENVELOPE_BYTES = 8 * 1024 * 1024
-#: Largest decompressed payload: guards against a zstd "bomb" inside a valid envelope.
-MAX_PLAINTEXT_BYTES = 64 * 1024 * 1024
-#: Largest header: headers route envelopes and must stay small.
-MAX_HEADER_BYTES = 4096
 #: ``mode`` of a body sealed with HPKE to a public key.
 MODE_HPKE = "h"
 #: ``mode`` of a body sealed with ChaCha20-Poly1305 under a shared symmetric key.
@@ -87,14 +70,9 @@ RESPONSE_KEY_ID = "r"
 SESSION_KEY_PREFIX = "s:"
 
 SIGNATURE_BYTES = 64
-RESPONSE_KEY_BYTES = 32
 _NONCE_BYTES = 12
 _LEN = struct.Struct(">H")
 _ZSTD_LEVEL = 9
-
-
-class EnvelopeError(ValueError):
-    """Raised for an envelope that cannot be read, verified or opened; the message says why."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +218,7 @@ class Envelope:
         Raises:
             EnvelopeError: wrong mode, wrong key, tampered body or a bad compressed payload.
         """
-        return _inflate(self.unseal_hpke(recipient), self.header.compressed)
+        return decompress(self.unseal_hpke(recipient), self.header.compressed)
 
     def open_symmetric(self, key: bytes) -> bytes:
         """Open a body sealed under a shared symmetric key; return the payload.
@@ -248,7 +226,7 @@ class Envelope:
         Raises:
             EnvelopeError: wrong mode, wrong key, tampered body or a bad compressed payload.
         """
-        return _inflate(self.unseal_symmetric(key), self.header.compressed)
+        return decompress(self.unseal_symmetric(key), self.header.compressed)
 
     def unseal_hpke(self, recipient: PrivateKeys) -> bytes:
         """Return the sealed plaintext (still compressed) of an HPKE body.
@@ -280,7 +258,12 @@ class Envelope:
             raise EnvelopeError("envelope cannot be opened: wrong key or tampered body") from exc
 
 
-def _inflate(data: bytes, compressed: bool) -> bytes:
+def decompress(data: bytes, compressed: bool) -> bytes:
+    """Return ``data`` zstd-decompressed when ``compressed``, refusing a decompression bomb.
+
+    Raises:
+        EnvelopeError: for invalid zstd or a payload over ``MAX_PLAINTEXT_BYTES``.
+    """
     if not compressed:
         return data
     try:
@@ -305,7 +288,8 @@ def _inflate(data: bytes, compressed: bool) -> bytes:
     return out
 
 
-def _deflate(data: bytes, compressed: bool) -> bytes:
+def compress(data: bytes, compressed: bool) -> bytes:
+    """Return ``data`` zstd-compressed when ``compressed`` (scans are sent as they are)."""
     if not compressed:
         return data
     return zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(data)
@@ -345,14 +329,18 @@ def parse(data: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelope:
     )
 
 
-def _seal_inner(
+def seal_frame(
     inner: bytes,
     header: Header,
     signer: PrivateKeys,
     recipient: PublicKeys | None,
     symmetric_key: bytes | None,
 ) -> bytes:
-    """Seal already-prepared plaintext under ``header`` and sign the frame."""
+    """Seal already-prepared plaintext under ``header`` and sign the frame; return its bytes.
+
+    Raises:
+        EnvelopeError: when the header and the key disagree or the result is oversized.
+    """
     header_bytes = header.to_bytes()
     if len(header_bytes) > MAX_HEADER_BYTES:
         raise EnvelopeError("envelope header too large")
@@ -397,239 +385,5 @@ def seal(
     Raises:
         EnvelopeError: when the header and the key disagree or the result is oversized.
     """
-    inner = _deflate(payload, header.compressed)
-    return _seal_inner(inner, header, signer, recipient, symmetric_key)
-
-
-# --- requests and responses ----------------------------------------------------------------
-
-
-def _hkdf(key: bytes, salt: bytes | None, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(key)
-
-
-def response_symmetric_key(response_key: bytes) -> bytes:
-    """Return the ChaCha20-Poly1305 key a response is sealed under, from its request's secret."""
-    return _hkdf(response_key, None, b"motcua response v1")
-
-
-def derive_session_key(response_key: bytes, session_id: str) -> bytes:
-    """Return the session key both sides derive from a request's response key.
-
-    The server offers a session in the response to an HPKE-sealed request; later requests may
-    be sealed under this key (``key_id = "s:" + session_id``) until it expires, saving the
-    1,136-byte hybrid KEM on every quiet sync and every attachment chunk.
-    """
-    return _hkdf(response_key, session_id.encode("utf-8"), b"motcua session v1")
-
-
-def new_batch_id() -> str:
-    """Return a fresh random batch id (96 bits, 16 base64url characters)."""
-    return secrets.token_urlsafe(12)
-
-
-def now_ms() -> int:
-    """Return this machine's clock as Unix milliseconds."""
-    return int(time.time() * 1000)
-
-
-@dataclasses.dataclass(frozen=True)
-class SealedRequest:
-    """A request ready to send, and what is needed to read its response.
-
-    Attributes:
-        data: the envelope bytes (the HTTP body).
-        header: its header (the response must repeat its batch id).
-        response_key: the 32-byte secret sealed inside; keep it until the response arrives.
-    """
-
-    data: bytes
-    header: Header
-    response_key: bytes = dataclasses.field(repr=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class OpenedRequest:
-    """A request the server has verified and opened.
-
-    Attributes:
-        header: its header.
-        payload: the decompressed payload.
-        response_key: the secret to seal the response with (:func:`seal_response`).
-    """
-
-    header: Header
-    payload: bytes
-    response_key: bytes = dataclasses.field(repr=False)
-
-
-def seal_request(
-    payload: bytes,
-    *,
-    device_id: str,
-    device_keys: PrivateKeys,
-    server_keys: PublicKeys | None = None,
-    session: tuple[str, bytes] | None = None,
-    seq_range: tuple[int, int] | None = None,
-    schema_version: int = 1,
-    compress: bool = True,
-    extra: dict[str, Any] | None = None,
-    batch_id: str | None = None,
-    created_at_ms: int | None = None,
-) -> SealedRequest:
-    """Seal a device's request to the server: make a fresh one for every attempt.
-
-    Give either ``server_keys`` (HPKE to the pinned server keys) or ``session``
-    (``(session_id, session_key)``, the key from :func:`derive_session_key`).
-
-    Args:
-        payload: canonical JSON of the request message (or raw chunk bytes).
-        device_id: this device's id.
-        device_keys: this device's private keys (signs the envelope).
-        server_keys: the server's pinned public keys.
-        session: an open session, used instead of HPKE when given.
-        seq_range: lowest and highest ``device_seq`` pushed, if any.
-        schema_version: record schema version of the payload.
-        compress: zstd-compress the payload (off for already-compressed scans).
-        extra: non-personal routing data for the header.
-        batch_id: a fresh id is made when omitted (never reuse one: the server refuses replays).
-        created_at_ms: the device clock in Unix ms (default: now).
-
-    Returns:
-        The sealed request and its response key.
-
-    Raises:
-        EnvelopeError: when neither keys nor a session are given, or the result is oversized.
-    """
-    if session is not None:
-        key_id, mode = SESSION_KEY_PREFIX + session[0], MODE_SYMMETRIC
-    elif server_keys is not None:
-        key_id, mode = server_keys.key_id, MODE_HPKE
-    else:
-        raise EnvelopeError("seal_request needs the server's keys or a session")
-    header = Header(
-        key_id=key_id,
-        mode=mode,
-        device_id=device_id,
-        batch_id=batch_id or new_batch_id(),
-        created_at_ms=now_ms() if created_at_ms is None else created_at_ms,
-        schema_version=schema_version,
-        seq_range=seq_range,
-        compressed=compress,
-        extra=extra,
-    )
-    response_key = secrets.token_bytes(RESPONSE_KEY_BYTES)
-    # The response key rides in front of the payload; it is random, so only the rest is
-    # compressed (``header.compressed`` describes the part after the key).
-    inner = response_key + _deflate(payload, compress)
-    data = _seal_inner(
-        inner,
-        header,
-        device_keys,
-        server_keys if session is None else None,
-        session[1] if session is not None else None,
-    )
-    return SealedRequest(data=data, header=header, response_key=response_key)
-
-
-def open_request(
-    envelope: Envelope,
-    *,
-    device_keys: PublicKeys,
-    server_keys: PrivateKeys | None = None,
-    session_key: bytes | None = None,
-) -> OpenedRequest:
-    """Verify a device's request and open it (server side).
-
-    The signature is checked first, so nothing is decrypted for a stranger.
-
-    Args:
-        envelope: the parsed envelope.
-        device_keys: the sending device's enrolled public keys.
-        server_keys: the server's private keys (for an HPKE-sealed request).
-        session_key: the session key named by the header (for a session request).
-
-    Raises:
-        EnvelopeError: bad signature, wrong key, tampering or a malformed body.
-    """
-    envelope.verify(device_keys)
-    if envelope.header.mode == MODE_HPKE:
-        if server_keys is None:
-            raise EnvelopeError("no server key to open this envelope")
-        inner = envelope.unseal_hpke(server_keys)
-    else:
-        if session_key is None:
-            raise EnvelopeError("unknown or expired session")
-        inner = envelope.unseal_symmetric(session_key)
-    if len(inner) < RESPONSE_KEY_BYTES:
-        raise EnvelopeError("request body is truncated (no response key)")
-    response_key, rest = inner[:RESPONSE_KEY_BYTES], inner[RESPONSE_KEY_BYTES:]
-    return OpenedRequest(
-        header=envelope.header,
-        payload=_inflate(rest, envelope.header.compressed),
-        response_key=response_key,
-    )
-
-
-def seal_response(
-    payload: bytes,
-    *,
-    request: Header,
-    response_key: bytes,
-    server_keys: PrivateKeys,
-    extra: dict[str, Any] | None = None,
-    created_at_ms: int | None = None,
-) -> bytes:
-    """Seal and sign the server's answer to ``request`` under the request's response key.
-
-    Args:
-        payload: canonical JSON of the response message.
-        request: the request's header (its device and batch id are repeated).
-        response_key: the secret from :class:`OpenedRequest`.
-        server_keys: the server's private keys (signs the response).
-        extra: non-personal routing data for the header.
-        created_at_ms: the server clock (default: now).
-    """
-    header = Header(
-        key_id=RESPONSE_KEY_ID,
-        mode=MODE_SYMMETRIC,
-        device_id=request.device_id,
-        batch_id=request.batch_id,
-        created_at_ms=now_ms() if created_at_ms is None else created_at_ms,
-        schema_version=request.schema_version,
-        extra=extra,
-    )
-    return seal(
-        payload,
-        header,
-        signer=server_keys,
-        symmetric_key=response_symmetric_key(response_key),
-    )
-
-
-def open_response(
-    data: bytes, *, request: SealedRequest, server_keys: PublicKeys
-) -> tuple[Header, bytes]:
-    """Verify and open the server's response to ``request`` (device side).
-
-    Args:
-        data: the HTTP response body.
-        request: the request it answers (its batch id and response key).
-        server_keys: the server's pinned public keys.
-
-    Returns:
-        The response header and its payload.
-
-    Raises:
-        EnvelopeError: when it is malformed, not signed by the pinned server key, not an answer
-            to this request, or cannot be opened.
-    """
-    envelope = parse(data)
-    envelope.verify(server_keys)
-    header = envelope.header
-    if header.batch_id != request.header.batch_id or header.device_id != request.header.device_id:
-        raise EnvelopeError("response does not answer this request")
-    if header.key_id != RESPONSE_KEY_ID:
-        raise EnvelopeError("response is not sealed to the request's response key")
-    payload = envelope.open_symmetric(response_symmetric_key(request.response_key))
-    return header, payload
+    inner = compress(payload, header.compressed)
+    return seal_frame(inner, header, signer, recipient, symmetric_key)

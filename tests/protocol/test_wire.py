@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.sync import wire
-from desktop.sync.keys import PrivateKeys
+from protocol import enrolment, errors, limits, wire
+from protocol.keys import PrivateKeys
 
 CHANGE = {
     "change_id": "0192f1e2-0000-7000-8000-000000000001",
@@ -57,13 +57,13 @@ def test_architecture_change_is_valid() -> None:
 def test_malformed_changes_are_named(key: str, value: object, message: str) -> None:
     bad = copy.deepcopy(CHANGE)
     bad[key] = value
-    with pytest.raises(wire.WireError, match=message):
+    with pytest.raises(errors.WireError, match=message):
         wire.validate_change(bad)
 
 
 def test_missing_key_is_named() -> None:
     bad = {k: v for k, v in CHANGE.items() if k != "entity_id"}
-    with pytest.raises(wire.WireError, match="entity_id is missing"):
+    with pytest.raises(errors.WireError, match="entity_id is missing"):
         wire.validate_change(bad)
 
 
@@ -72,40 +72,40 @@ def test_sync_request_defaults_and_limits() -> None:
     assert req == {
         "cursor": "",
         "changes": [],
-        "limit": wire.DEFAULT_PULL_LIMIT,
+        "limit": limits.DEFAULT_PULL_LIMIT,
         "want_blocks": [],
         "session": False,
         "epoch": None,
     }
-    with pytest.raises(wire.WireError, match="limit"):
-        wire.validate_sync_request({"limit": wire.MAX_PULL_LIMIT + 1})
-    with pytest.raises(wire.WireError, match=r"changes\[0\]"):
+    with pytest.raises(errors.WireError, match="limit"):
+        wire.validate_sync_request({"limit": limits.MAX_PULL_LIMIT + 1})
+    with pytest.raises(errors.WireError, match=r"changes\[0\]"):
         wire.validate_sync_request({"changes": [{"entity": "dossier"}]})
     blocks = wire.validate_sync_request({"want_blocks": [{"book_type": "KS", "year": 2026}]})
     assert blocks["want_blocks"] == [{"book_type": "KS", "year": 2026, "after": 0}]
 
 
 def test_codes_are_typable_and_forgiving() -> None:
-    code = wire.generate_code()
+    code = enrolment.generate_code()
     assert len(code) == 11 and code[5] == "-"
-    assert wire.normalize_code(code.lower().replace("-", " ")) == code.replace("-", "")
-    assert wire.normalize_code("ABCDE-FGHIO") == "ABCDEFGH10"
-    assert wire.format_code("abcdefgh10") == "ABCDE-FGH10"
+    assert enrolment.normalize_code(code.lower().replace("-", " ")) == code.replace("-", "")
+    assert enrolment.normalize_code("ABCDE-FGHIO") == "ABCDEFGH10"
+    assert enrolment.format_code("abcdefgh10") == "ABCDE-FGH10"
     for bad in ["", "ABCDE", "ABCDE-FGHJK-1", "ABCDE-FGHJ!", 12345]:
-        with pytest.raises(wire.WireError):
-            wire.normalize_code(bad)  # type: ignore[arg-type]
+        with pytest.raises(errors.WireError):
+            enrolment.normalize_code(bad)  # type: ignore[arg-type]
 
 
 def test_enrol_proof_binds_code_device_commune_and_keys() -> None:
     keys = PrivateKeys.generate().public()
     other_keys = PrivateKeys.generate().public()
-    code = wire.generate_code()
-    proof = wire.enrol_proof(code, "dev1", "02701", keys)
-    assert proof == wire.enrol_proof(code.lower(), "dev1", "02701", keys)
-    assert proof != wire.enrol_proof(wire.generate_code(), "dev1", "02701", keys)
-    assert proof != wire.enrol_proof(code, "dev2", "02701", keys)
-    assert proof != wire.enrol_proof(code, "dev1", "02702", keys)
-    assert proof != wire.enrol_proof(code, "dev1", "02701", other_keys)
+    code = enrolment.generate_code()
+    proof = enrolment.enrol_proof(code, "dev1", "02701", keys)
+    assert proof == enrolment.enrol_proof(code.lower(), "dev1", "02701", keys)
+    assert proof != enrolment.enrol_proof(enrolment.generate_code(), "dev1", "02701", keys)
+    assert proof != enrolment.enrol_proof(code, "dev2", "02701", keys)
+    assert proof != enrolment.enrol_proof(code, "dev1", "02702", keys)
+    assert proof != enrolment.enrol_proof(code, "dev1", "02701", other_keys)
     body = {
         "device_id": "dev1",
         "commune": "02701",
@@ -113,19 +113,19 @@ def test_enrol_proof_binds_code_device_commune_and_keys() -> None:
         "proof": proof,
         "label": "PC",
     }
-    assert wire.validate_enrol_request(body)["keys"] == keys
-    with pytest.raises(wire.WireError, match="keys"):
-        wire.validate_enrol_request({**body, "keys": {"sign": "AA"}})
+    assert enrolment.validate_enrol_request(body)["keys"] == keys
+    with pytest.raises(errors.WireError, match="keys"):
+        enrolment.validate_enrol_request({**body, "keys": {"sign": "AA"}})
 
 
 def test_missing_and_chunk_requests() -> None:
     sha = "a" * 64
     assert wire.validate_missing_request({"hashes": [sha]}) == [sha]
-    with pytest.raises(wire.WireError):
+    with pytest.raises(errors.WireError):
         wire.validate_missing_request({"hashes": ["A" * 64]})
     info = wire.validate_chunk_header({"a": sha, "o": 0, "n": 10, "c": sha})
     assert info == {"sha256": sha, "offset": 0, "size": 10, "chunk_sha256": sha}
-    with pytest.raises(wire.WireError):
+    with pytest.raises(errors.WireError):
         wire.validate_chunk_header({"a": sha, "o": -1, "n": 10, "c": sha})
 
 
@@ -141,10 +141,14 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_arbitrary_json_only_raises_wire_error(obj: object) -> None:
-    for check in (wire.validate_change, wire.validate_sync_request, wire.validate_enrol_request):
+    for check in (
+        wire.validate_change,
+        wire.validate_sync_request,
+        enrolment.validate_enrol_request,
+    ):
         try:
             check(obj)
-        except wire.WireError:
+        except errors.WireError:
             pass
 
 
@@ -153,5 +157,5 @@ def test_arbitrary_json_only_raises_wire_error(obj: object) -> None:
 def test_mutated_changes_only_raise_wire_error(mutation: dict[str, object]) -> None:
     try:
         wire.validate_change({**CHANGE, **mutation})
-    except wire.WireError:
+    except errors.WireError:
         pass

@@ -12,7 +12,7 @@ and the X25519 private key); :class:`PublicKeys` to a small JSON object of base6
 A key id is the first 8 bytes (16 hex digits) of SHA-256 over the three public keys, so it names
 the whole set.
 
-This module imports nothing from ``desktop.store``: the server uses it too.
+Both the devices and the server use this module.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
 
+from protocol.errors import KeyError_
+
 __all__ = [
-    "KeyError_",
     "PrivateKeys",
     "PublicKeys",
     "b64d",
@@ -39,10 +40,6 @@ __all__ = [
 _PRIVATE_MAGIC = b"MCK1"
 _PRIVATE_LEN = len(_PRIVATE_MAGIC) + 32 + 64 + 32
 _MLKEM768_PUBLIC_LEN = 1184
-
-
-class KeyError_(ValueError):  # noqa: N801 - trailing underscore: ``KeyError`` is a builtin
-    """Raised when key material is malformed (wrong length, bad base64, unknown format)."""
 
 
 def b64e(data: bytes) -> str:

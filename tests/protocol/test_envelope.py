@@ -9,9 +9,9 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.sync import envelope as env
-from desktop.sync import wire
-from desktop.sync.keys import PrivateKeys, PublicKeys
+from protocol import envelope as env
+from protocol import errors, limits, sealing, wire
+from protocol.keys import PrivateKeys, PublicKeys
 
 DEVICE_ID = "0192f1e2-aaaa-7bbb-8ccc-123456789abc"
 
@@ -43,8 +43,8 @@ def _sync_payload() -> bytes:
     return wire.canonical_json({"cursor": "", "changes": [change]})
 
 
-def _request(device: PrivateKeys, server: PrivateKeys, payload: bytes) -> env.SealedRequest:
-    return env.seal_request(
+def _request(device: PrivateKeys, server: PrivateKeys, payload: bytes) -> sealing.SealedRequest:
+    return sealing.seal_request(
         payload,
         device_id=DEVICE_ID,
         device_keys=device,
@@ -56,7 +56,7 @@ def _request(device: PrivateKeys, server: PrivateKeys, payload: bytes) -> env.Se
 def test_request_and_response_round_trip(device: PrivateKeys, server: PrivateKeys) -> None:
     payload = _sync_payload()
     sealed = _request(device, server, payload)
-    opened = env.open_request(
+    opened = sealing.open_request(
         env.parse(sealed.data), device_keys=device.public(), server_keys=server
     )
     assert opened.payload == payload
@@ -65,10 +65,10 @@ def test_request_and_response_round_trip(device: PrivateKeys, server: PrivateKey
     assert opened.response_key == sealed.response_key
 
     answer = wire.canonical_json({"results": [{"status": "applied"}]})
-    response = env.seal_response(
+    response = sealing.seal_response(
         answer, request=opened.header, response_key=opened.response_key, server_keys=server
     )
-    header, body = env.open_response(response, request=sealed, server_keys=server.public())
+    header, body = sealing.open_response(response, request=sealed, server_keys=server.public())
     assert body == answer
     assert header.batch_id == sealed.header.batch_id
 
@@ -82,20 +82,24 @@ def test_no_plaintext_on_the_wire(device: PrivateKeys, server: PrivateKeys) -> N
 
 def test_session_request_round_trip(device: PrivateKeys, server: PrivateKeys) -> None:
     first = _request(device, server, b"{}")
-    key = env.derive_session_key(first.response_key, "sess1")
-    sealed = env.seal_request(
+    key = sealing.derive_session_key(first.response_key, "sess1")
+    sealed = sealing.seal_request(
         b'{"cursor":""}', device_id=DEVICE_ID, device_keys=device, session=("sess1", key)
     )
     assert sealed.header.key_id == "s:sess1"
-    opened = env.open_request(env.parse(sealed.data), device_keys=device.public(), session_key=key)
+    opened = sealing.open_request(
+        env.parse(sealed.data), device_keys=device.public(), session_key=key
+    )
     assert opened.payload == b'{"cursor":""}'
-    with pytest.raises(env.EnvelopeError, match="session"):
-        env.open_request(env.parse(sealed.data), device_keys=device.public(), server_keys=server)
+    with pytest.raises(errors.EnvelopeError, match="session"):
+        sealing.open_request(
+            env.parse(sealed.data), device_keys=device.public(), server_keys=server
+        )
 
 
 def test_uncompressed_chunk_round_trip(device: PrivateKeys, server: PrivateKeys) -> None:
     chunk = bytes(range(256)) * 100
-    sealed = env.seal_request(
+    sealed = sealing.seal_request(
         chunk,
         device_id=DEVICE_ID,
         device_keys=device,
@@ -103,7 +107,7 @@ def test_uncompressed_chunk_round_trip(device: PrivateKeys, server: PrivateKeys)
         compress=False,
         extra={"a": "0" * 64, "o": 0},
     )
-    opened = env.open_request(
+    opened = sealing.open_request(
         env.parse(sealed.data), device_keys=device.public(), server_keys=server
     )
     assert opened.payload == chunk
@@ -124,52 +128,56 @@ def test_any_flipped_byte_is_refused(device: PrivateKeys, server: PrivateKeys, r
     for pos in positions:
         bad = bytearray(data)
         bad[pos] ^= 0x01
-        with pytest.raises(env.EnvelopeError):
+        with pytest.raises(errors.EnvelopeError):
             parsed = env.parse(bytes(bad))
-            env.open_request(parsed, device_keys=device.public(), server_keys=server)
+            sealing.open_request(parsed, device_keys=device.public(), server_keys=server)
 
 
 def test_truncated_envelopes_are_refused(device: PrivateKeys, server: PrivateKeys) -> None:
     data = _request(device, server, _sync_payload()).data
     for cut in [0, 1, 2, 10, 100, len(data) // 2, len(data) - 65, len(data) - 1]:
-        with pytest.raises(env.EnvelopeError):
-            env.open_request(env.parse(data[:cut]), device_keys=device.public(), server_keys=server)
+        with pytest.raises(errors.EnvelopeError):
+            sealing.open_request(
+                env.parse(data[:cut]), device_keys=device.public(), server_keys=server
+            )
 
 
 def test_wrong_keys_are_refused(device: PrivateKeys, server: PrivateKeys) -> None:
     data = _request(device, server, _sync_payload()).data
     other = PrivateKeys.generate()
-    with pytest.raises(env.EnvelopeError, match="signature"):
-        env.open_request(env.parse(data), device_keys=other.public(), server_keys=server)
-    with pytest.raises(env.EnvelopeError, match="wrong key"):
-        env.open_request(env.parse(data), device_keys=device.public(), server_keys=other)
+    with pytest.raises(errors.EnvelopeError, match="signature"):
+        sealing.open_request(env.parse(data), device_keys=other.public(), server_keys=server)
+    with pytest.raises(errors.EnvelopeError, match="wrong key"):
+        sealing.open_request(env.parse(data), device_keys=device.public(), server_keys=other)
 
 
 def test_response_must_answer_its_request(device: PrivateKeys, server: PrivateKeys) -> None:
     one = _request(device, server, b"{}")
     two = _request(device, server, b"{}")
-    opened = env.open_request(env.parse(one.data), device_keys=device.public(), server_keys=server)
-    response = env.seal_response(
+    opened = sealing.open_request(
+        env.parse(one.data), device_keys=device.public(), server_keys=server
+    )
+    response = sealing.seal_response(
         b"{}", request=opened.header, response_key=opened.response_key, server_keys=server
     )
-    with pytest.raises(env.EnvelopeError, match="does not answer"):
-        env.open_response(response, request=two, server_keys=server.public())
+    with pytest.raises(errors.EnvelopeError, match="does not answer"):
+        sealing.open_response(response, request=two, server_keys=server.public())
     impostor = PrivateKeys.generate()
-    forged = env.seal_response(
+    forged = sealing.seal_response(
         b"{}", request=opened.header, response_key=opened.response_key, server_keys=impostor
     )
-    with pytest.raises(env.EnvelopeError, match="signature"):
-        env.open_response(forged, request=one, server_keys=server.public())
+    with pytest.raises(errors.EnvelopeError, match="signature"):
+        sealing.open_response(forged, request=one, server_keys=server.public())
 
 
 def test_oversized_envelopes_are_refused(device: PrivateKeys, server: PrivateKeys) -> None:
-    with pytest.raises(env.EnvelopeError, match="too large"):
-        env.parse(b"\x00" * (env.MAX_ENVELOPE_BYTES + 1))
+    with pytest.raises(errors.EnvelopeError, match="too large"):
+        env.parse(b"\x00" * (limits.MAX_ENVELOPE_BYTES + 1))
     import os
 
-    noise = os.urandom(env.MAX_ENVELOPE_BYTES + 10)
-    with pytest.raises(env.EnvelopeError, match="too large"):
-        env.seal_request(
+    noise = os.urandom(limits.MAX_ENVELOPE_BYTES + 10)
+    with pytest.raises(errors.EnvelopeError, match="too large"):
+        sealing.seal_request(
             noise,
             device_id=DEVICE_ID,
             device_keys=device,
@@ -179,7 +187,7 @@ def test_oversized_envelopes_are_refused(device: PrivateKeys, server: PrivateKey
 
 
 def test_decompression_bomb_is_refused(device: PrivateKeys, server: PrivateKeys) -> None:
-    bomb = zstandard.ZstdCompressor(level=3).compress(b"\0" * (env.MAX_PLAINTEXT_BYTES + 1024))
+    bomb = zstandard.ZstdCompressor(level=3).compress(b"\0" * (limits.MAX_PLAINTEXT_BYTES + 1024))
     header = env.Header(
         key_id=server.public().key_id,
         mode=env.MODE_HPKE,
@@ -203,7 +211,7 @@ def test_decompression_bomb_is_refused(device: PrivateKeys, server: PrivateKeys)
         signature=hacked.signature,
         signed_part=hacked.signed_part,
     )
-    with pytest.raises(env.EnvelopeError, match="too large|zstd"):
+    with pytest.raises(errors.EnvelopeError, match="too large|zstd"):
         envelope.open_hpke(server)
 
 
@@ -219,7 +227,7 @@ def test_header_must_be_well_formed() -> None:
         json.dumps({**good.to_json(), "t": "soon"}).encode(),
         json.dumps({**good.to_json(), "q": [1]}).encode(),
     ]:
-        with pytest.raises(env.EnvelopeError):
+        with pytest.raises(errors.EnvelopeError):
             env.Header.from_bytes(bad)
 
 
@@ -229,8 +237,8 @@ def test_arbitrary_bytes_only_raise_envelope_error(data: bytes) -> None:
     server = _FUZZ_SERVER
     try:
         parsed = env.parse(data)
-        env.open_request(parsed, device_keys=_FUZZ_DEVICE.public(), server_keys=server)
-    except env.EnvelopeError:
+        sealing.open_request(parsed, device_keys=_FUZZ_DEVICE.public(), server_keys=server)
+    except errors.EnvelopeError:
         pass
 
 
@@ -259,11 +267,13 @@ def test_overhead_report(device: PrivateKeys, server: PrivateKeys, capsys) -> No
         }
     )
     hpke = _request(device, server, quiet)
-    key = env.derive_session_key(hpke.response_key, "AbCdEfGhIjKlMnOp")
-    session = env.seal_request(
+    key = sealing.derive_session_key(hpke.response_key, "AbCdEfGhIjKlMnOp")
+    session = sealing.seal_request(
         quiet, device_id=DEVICE_ID, device_keys=device, session=("AbCdEfGhIjKlMnOp", key)
     )
-    opened = env.open_request(env.parse(hpke.data), device_keys=device.public(), server_keys=server)
+    opened = sealing.open_request(
+        env.parse(hpke.data), device_keys=device.public(), server_keys=server
+    )
     answer = wire.canonical_json(
         {
             "results": [],
@@ -281,7 +291,7 @@ def test_overhead_report(device: PrivateKeys, server: PrivateKeys, capsys) -> No
             "session": None,
         }
     )
-    response = env.seal_response(
+    response = sealing.seal_response(
         answer, request=opened.header, response_key=opened.response_key, server_keys=server
     )
     with capsys.disabled():

@@ -1,29 +1,29 @@
 """Protocol messages between a device and the provincial server, and their checks.
 
-Everything here is plain data: canonical JSON, the shape of each message, the enrolment code
-and its proof, and the constants both sides agree on. The envelope that carries these
-messages is in :mod:`desktop.sync.envelope`; docs/protocol.md is the prose version.
-
-This module imports nothing from ``desktop.store`` or ``desktop.ui``: the server uses it.
+Everything here is plain data: canonical JSON, the endpoints and headers, the shape of each
+message and the statuses a change can get. The envelope that carries these messages is in
+:mod:`protocol.envelope` and :mod:`protocol.sealing`; the sizes both sides keep to are in
+:mod:`protocol.limits`; errors and their codes in :mod:`protocol.errors`; enrolment codes and
+proofs in :mod:`protocol.enrolment`. docs/protocol.md is the prose version.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
-import secrets
 from typing import Any
 
-from desktop.sync.keys import PublicKeys, b64e
+from protocol.errors import WireError
+from protocol.limits import (
+    DEFAULT_PULL_LIMIT,
+    MAX_ATTACHMENT_BYTES,
+    MAX_CHANGES_PER_REQUEST,
+    MAX_PULL_LIMIT,
+)
 
 __all__ = [
-    "CHUNK_BYTES",
-    "DEFAULT_PULL_LIMIT",
     "ENTITIES",
-    "MAX_CHANGES_PER_REQUEST",
-    "MAX_PULL_LIMIT",
     "OPS",
     "PATH_ATTACHMENTS",
     "PATH_ATTACHMENTS_MISSING",
@@ -31,21 +31,18 @@ __all__ = [
     "PATH_HEALTH",
     "PATH_SYNC",
     "SCHEMA_VERSION",
-    "SKEW_LIMIT_MS",
     "STATUSES",
-    "WireError",
     "canonical_json",
-    "enrol_proof",
-    "enrol_response_mac",
-    "format_code",
-    "generate_code",
+    "check_commune",
+    "check_id",
+    "check_sha256",
+    "check_text",
     "loads",
-    "normalize_code",
     "resolution_message",
     "signed_request_message",
     "validate_block_request",
     "validate_change",
-    "validate_enrol_request",
+    "validate_chunk_header",
     "validate_missing_request",
     "validate_sync_request",
 ]
@@ -82,34 +79,6 @@ STATUSES = (STATUS_APPLIED, STATUS_MERGED, STATUS_CONFLICT, STATUS_REJECTED, STA
 KIND_CHANGE = "change"
 KIND_RESOLUTION = "resolution"
 
-MAX_CHANGES_PER_REQUEST = 10_000
-DEFAULT_PULL_LIMIT = 1000
-MAX_PULL_LIMIT = 10_000
-#: A device clock further than this from the server's is flagged (and still syncs).
-SKEW_LIMIT_MS = 5 * 60 * 1000
-#: Attachment chunk size the client should use (the server accepts up to MAX_CHUNK_BYTES).
-CHUNK_BYTES = 64 * 1024
-MAX_CHUNK_BYTES = 1024 * 1024
-MAX_ATTACHMENT_BYTES = 256 * 1024 * 1024
-
-#: Error codes in ``{"error": "...", "code": "..."}`` bodies, for clients to act on.
-ERR_BAD_REQUEST = "bad_request"
-ERR_BAD_ENVELOPE = "bad_envelope"
-ERR_TOO_LARGE = "too_large"
-ERR_UNKNOWN_DEVICE = "unknown_device"
-ERR_REVOKED = "revoked"
-ERR_CLONED = "cloned"
-ERR_REPLAYED = "replayed"
-ERR_SESSION = "session_expired"
-ERR_ENROL = "enrol_refused"
-ERR_OFFSET = "offset_mismatch"
-ERR_NOT_FOUND = "not_found"
-ERR_BUSY = "busy"
-
-
-class WireError(ValueError):
-    """Raised when a message does not have the shape the protocol requires."""
-
 
 def canonical_json(obj: Any) -> bytes:
     """Return the canonical JSON encoding: sorted keys, no spaces, UTF-8, no NaN."""
@@ -133,11 +102,6 @@ def loads(data: bytes) -> Any:
 def _no_constant(name: str) -> Any:
     # Python's json accepts NaN and Infinity; the protocol (and canonical JSON) does not.
     raise ValueError(f"{name} is not JSON")
-
-
-def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
-    """Return the JSON object of an API error: ``{"error": message, "code": code, ...}``."""
-    return {"error": message, "code": code, **extra}
 
 
 # --- field checks ---------------------------------------------------------------------------
@@ -186,7 +150,8 @@ def _check_int(value: object, where: str, *, minimum: int = 0, maximum: int = 2*
     return value  # type: ignore[return-value]
 
 
-def _check_text(value: object, where: str, *, maximum: int = 200) -> str:
+def check_text(value: object, where: str, *, maximum: int = 200) -> str:
+    """Return ``value`` if it is text of at most ``maximum`` characters, else raise WireError."""
     if not isinstance(value, str) or len(value) > maximum:
         raise WireError(f"{where} must be text of at most {maximum} characters")
     return value
@@ -237,8 +202,8 @@ def validate_change(obj: object, where: str = "change") -> dict[str, Any]:
         _check_value(pair[0], f"{where}.fields[{key!r}][0]")
         _check_value(pair[1], f"{where}.fields[{key!r}][1]")
         clean_fields[key] = [pair[0], pair[1]]
-    hlc = _check_text(_need(obj, "hlc", where), f"{where}.hlc", maximum=120)
-    clerk = _check_text(obj.get("clerk") or "", f"{where}.clerk", maximum=64)
+    hlc = check_text(_need(obj, "hlc", where), f"{where}.hlc", maximum=120)
+    clerk = check_text(obj.get("clerk") or "", f"{where}.clerk", maximum=64)
     return {
         "change_id": check_id(_need(obj, "change_id", where), f"{where}.change_id"),
         "device_id": check_id(_need(obj, "device_id", where), f"{where}.device_id"),
@@ -377,98 +342,3 @@ def signed_request_message(
     """Return the bytes a device signs for a request without an envelope body (``HEAD``)."""
     digest = hashlib.sha256(body).hexdigest()
     return f"motcua-req-v1\n{method.upper()}\n{path}\n{digest}\n{time_ms}\n{device_id}".encode()
-
-
-# --- enrolment ------------------------------------------------------------------------------
-
-#: Crockford base32: no I, L, O, U, so a code read aloud or typed from paper survives.
-_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CODE_LEN = 10
-_CODE_FIXUPS = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
-
-
-def generate_code() -> str:
-    """Return a fresh one-time enrolment code, 10 characters (50 bits) as ``XXXXX-XXXXX``."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LEN))
-    return format_code(raw)
-
-
-def format_code(code: str) -> str:
-    """Return a normalised code grouped for reading: ``ABCDE-FGHJK``."""
-    norm = normalize_code(code)
-    return f"{norm[:5]}-{norm[5:]}"
-
-
-def normalize_code(code: str) -> str:
-    """Return the code as typed, cleaned: upper case, no spaces or dashes, O→0, I/L→1.
-
-    Raises:
-        WireError: when it is not 10 Crockford base32 characters.
-    """
-    if not isinstance(code, str):
-        raise WireError("enrolment code must be text")
-    norm = re.sub(r"[\s-]", "", code).upper().translate(_CODE_FIXUPS)
-    if len(norm) != _CODE_LEN or any(c not in _CODE_ALPHABET for c in norm):
-        raise WireError("enrolment code must be 10 letters and digits, like ABCDE-FGHJK")
-    return norm
-
-
-def enrol_key(code: str) -> bytes:
-    """Return the MAC key derived from an enrolment code (the code itself never travels)."""
-    norm = normalize_code(code)
-    return hashlib.sha256(b"motcua-enrol-v1\0" + norm.encode("ascii")).digest()
-
-
-def _enrol_proof_message(device_id: str, commune: str, keys: PublicKeys) -> bytes:
-    return canonical_json(
-        {"device_id": device_id, "commune": commune, "keys": keys.to_json(), "v": 1}
-    )
-
-
-def enrol_proof(code: str, device_id: str, commune: str, keys: PublicKeys) -> str:
-    """Return the device's proof that it holds ``code``, bound to its id, commune and keys."""
-    return proof_with_key(enrol_key(code), device_id, commune, keys)
-
-
-def proof_with_key(key: bytes, device_id: str, commune: str, keys: PublicKeys) -> str:
-    """Return :func:`enrol_proof` computed from an already-derived code key (server side)."""
-    mac = hmac.new(key, _enrol_proof_message(device_id, commune, keys), hashlib.sha256)
-    return b64e(mac.digest())
-
-
-def enrol_response_mac(key: bytes, payload: dict[str, Any]) -> str:
-    """Return the MAC the server puts on its enrolment answer (all keys but ``mac``).
-
-    The device checks it with the key from its code before pinning the server keys, so a
-    man in the middle without the code cannot make it pin his keys.
-    """
-    body = {k: v for k, v in payload.items() if k != "mac"}
-    return b64e(hmac.new(key, b"motcua-enrol-resp\0" + canonical_json(body), "sha256").digest())
-
-
-def validate_enrol_request(obj: object) -> dict[str, Any]:
-    """Check the JSON body of ``POST /enrol``.
-
-    Shape: ``{"device_id", "commune", "keys": PublicKeys.to_json(), "proof", "label"}``.
-
-    Raises:
-        WireError: naming the first thing that is wrong.
-    """
-    from desktop.sync.keys import KeyError_
-
-    if not isinstance(obj, dict):
-        raise WireError("enrol request must be a JSON object")
-    try:
-        keys = PublicKeys.from_json(obj.get("keys"))
-    except KeyError_ as exc:
-        raise WireError(f"enrol.keys: {exc}") from exc
-    proof = obj.get("proof")
-    if not isinstance(proof, str) or not 20 <= len(proof) <= 100:
-        raise WireError("enrol.proof must be the base64url HMAC of the request")
-    return {
-        "device_id": check_id(obj.get("device_id"), "enrol.device_id"),
-        "commune": check_commune(obj.get("commune"), "enrol.commune"),
-        "keys": keys,
-        "proof": proof,
-        "label": _check_text(obj.get("label") or "", "enrol.label", maximum=100),
-    }
