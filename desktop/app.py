@@ -10,8 +10,20 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Types only: importing this module must stay cheap (see the module docstring).
+    from desktop.printing.qr import Signer
+    from desktop.store.store import Store
+    from desktop.sync.engine import EnrolResult, SyncEngine
+    from desktop.sync.scheduler import SyncScheduler
+    from desktop.sync.status import SyncStatus
+    from desktop.ui.services import SyncAttempt
+    from desktop.ui.settings import Settings
+    from desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -61,24 +73,25 @@ class EngineSync:
 
     The engine publishes statuses (``status``/``subscribe``); the scheduler runs
     ``sync_once`` periodically and on demand, on its own thread, never two at a time.
+    Implements ``desktop.ui.services.SyncService``.
 
     Args:
-        engine: a ``desktop.sync.engine.SyncEngine`` on the open store.
-        scheduler: a ``desktop.sync.scheduler.SyncScheduler`` around it (not started).
+        engine: the sync engine on the open store.
+        scheduler: the scheduler around it (not started).
     """
 
-    def __init__(self, engine: Any, scheduler: Any) -> None:
+    def __init__(self, engine: SyncEngine, scheduler: SyncScheduler) -> None:
         """Start the scheduler when the device is enrolled."""
         self.engine = engine
         self.scheduler = scheduler
         if engine.enrolled:
             scheduler.start()
 
-    def status(self) -> Any:
+    def status(self) -> SyncStatus:
         """Return the engine's current status."""
         return self.engine.status()
 
-    def subscribe(self, callback: Any) -> Any:
+    def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
         """Call ``callback(status)`` on each status change (from the sync thread)."""
         return self.engine.subscribe(callback)
 
@@ -94,20 +107,25 @@ class EngineSync:
             self.scheduler.start()
         self.scheduler.sync_now()
 
-    def enrol(self, server_url: str, code: str) -> Any:
+    def enrol(self, server_url: str, code: str) -> EnrolResult:
         """Enrol with the provincial server (worker thread), then start periodic syncs."""
         result = self.engine.enrol(server_url, code)
         if not self.scheduler.running:
             self.scheduler.start()
         return result
 
-    def printout_signer(self) -> Any:
+    def printout_signer(self) -> Signer:
         """Return the device key's signing function for the QR code on printouts."""
         return self.engine.printout_signer()
 
-    def apply_settings(self, settings: Any) -> None:
+    def apply_settings(self, settings: Settings) -> None:
         """Follow a changed sync interval from the settings screen."""
         self.scheduler.set_interval(settings.sync_interval_min)
+
+    def history(self, limit: int) -> list[SyncAttempt]:
+        """Return no attempts: the engine keeps no log of them (the sync panel then lists the
+        status changes it saw)."""
+        return []
 
     def stop(self) -> None:
         """Stop periodic syncs and close the HTTP connections."""
@@ -115,25 +133,16 @@ class EngineSync:
         self.engine.close()
 
 
-def build_sync(store: Any, settings: Any, tasks: Any) -> Any:
-    """Build the sync engine and its scheduler for an open store, when this build has them.
+def build_sync(store: Store, settings: Settings, tasks: TaskRunner) -> EngineSync:
+    """Build the sync engine and its scheduler for an open store (on a worker thread).
 
-    Returns:
-        An ``EngineSync``, or None when the sync engine is not part of this build (the app
-        then works offline only).
+    The engine pulls in crypto and HTTP, so it is imported here, after sign-in, not at start-up.
     """
-    import importlib
+    from desktop.sync.engine import SyncEngine
+    from desktop.sync.scheduler import SyncScheduler
 
-    try:
-        engine_module = importlib.import_module("desktop.sync.engine")
-        scheduler_module = importlib.import_module("desktop.sync.scheduler")
-    except ImportError:
-        log.info("desktop.sync.engine is not available: working offline")
-        return None
-    engine = engine_module.SyncEngine(store)
-    scheduler = scheduler_module.SyncScheduler(
-        engine, interval_minutes=float(getattr(settings, "sync_interval_min", 5) or 5)
-    )
+    engine = SyncEngine(store)
+    scheduler = SyncScheduler(engine, interval_minutes=float(settings.sync_interval_min))
     return EngineSync(engine, scheduler)
 
 
@@ -165,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop.ui.session import run_window
 
-    def ready(close: Any) -> None:
+    def ready(close: Callable[[], None]) -> None:
         elapsed = time.perf_counter() - started
         log.debug("interactive after %.3f s", elapsed)
         if args.ready_file is not None:

@@ -6,7 +6,7 @@
    the clerk "demo" / password "demo" (printed on the console) and about 30 dossiers of the
    four procedures spread over the last weeks, so the dashboard is not empty;
 2. starts the provincial sync server embedded on SQLite (``server.embedded.start_server``)
-   and enrols the demo device to it, when this build has them;
+   and enrols the demo device to it;
 3. runs the app on that profile.
 
 ``demo_dossiers`` is also used by tests and benchmarks to fill stores with valid data.
@@ -21,7 +21,14 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from desktop.forms.model import ValidationError
+from desktop.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+    from server.embedded import RunningServer
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class DemoDossier:
     """One generated dossier: what to register, when, and how far to move it along."""
 
     procedure: str
-    data: dict[str, Any]
+    data: dict[str, str]
     received_at: dt.datetime
     status_path: tuple[str, ...] = ()
 
@@ -63,7 +70,7 @@ def _address(rng: random.Random) -> str:
     return f"Bản {rng.choice(_VILLAGES)}, xã Khao Mang, tỉnh Lào Cai"
 
 
-def _birth_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
+def _birth_case(rng: random.Random, today: dt.date) -> dict[str, str]:
     family = rng.choice(_FAMILY)
     ethnic = rng.choice(_ETHNIC)
     mother_born = _birth(rng, today, 19, 35)
@@ -106,7 +113,7 @@ def _birth_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _death_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
+def _death_case(rng: random.Random, today: dt.date) -> dict[str, str]:
     family = rng.choice(_FAMILY)
     born = _birth(rng, today, 60, 92)
     died = today - dt.timedelta(days=rng.randint(1, 12))
@@ -136,7 +143,7 @@ def _death_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _marital_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
+def _marital_case(rng: random.Random, today: dt.date) -> dict[str, str]:
     family = rng.choice(_FAMILY)
     name = rng.choice(_FEMALE)
     born = _birth(rng, today, 19, 30)
@@ -166,7 +173,7 @@ def _marital_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _marriage_case(rng: random.Random, today: dt.date) -> dict[str, Any]:
+def _marriage_case(rng: random.Random, today: dt.date) -> dict[str, str]:
     wife_born = _birth(rng, today, 19, 28)
     husband_born = _birth(rng, today, 21, 32)
     return {
@@ -235,7 +242,7 @@ def demo_dossiers(
 
 
 def seed_store(
-    store: Any, count: int = 30, *, today: dt.date | None = None, seed: int = 2025
+    store: Store, count: int = 30, *, today: dt.date | None = None, seed: int = 2025
 ) -> int:
     """Register ``count`` demo dossiers in an open store; return how many were saved.
 
@@ -246,7 +253,7 @@ def seed_store(
     for book in ("KS", "KT", "XNHN", "KH"):
         try:
             store.add_book_block(book, today.year, 1, 5000, source="demo")
-        except Exception:
+        except StoreError:  # the store holds that block already (seeded before)
             log.debug("book block %s not added", book, exc_info=True)
     saved = 0
     for item in demo_dossiers(count, today=today, seed=seed):
@@ -256,7 +263,7 @@ def seed_store(
             )
             for status in item.status_path:
                 store.transition(record.id, status)
-        except Exception as exc:
+        except (ValidationError, StoreError) as exc:
             log.warning("demo dossier skipped (%s): %s", item.procedure, exc)
             continue
         saved += 1
@@ -292,16 +299,10 @@ def ensure_demo_profile(profile_dir: Path, *, count: int = 30) -> bool:
 DEMO_SERVER_PORT = 8765  # fixed so the enrolled device finds the server on every run
 
 
-def start_embedded_server(data_dir: Path) -> Any:
-    """Start the provincial server on SQLite when this build has it; return it or None."""
-    try:
-        from server.embedded import start_server
-    except ImportError:
-        print(
-            "Máy chủ tỉnh nhúng chưa có trong bản này (server.embedded): "
-            "ứng dụng chạy ngoại tuyến, mọi chức năng tại xã vẫn dùng được."
-        )
-        return None
+def start_embedded_server(data_dir: Path) -> RunningServer | None:
+    """Start the provincial server on SQLite; return it, or None when it cannot start."""
+    from server.embedded import start_server  # the server's libraries load only for the demo
+
     data_dir.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{(data_dir / 'server.db').absolute()}"
     for port in (DEMO_SERVER_PORT, 0):
@@ -315,28 +316,29 @@ def start_embedded_server(data_dir: Path) -> Any:
     return None
 
 
-def enrol_demo_device(profile_dir: Path, server: Any) -> None:
+def enrol_demo_device(profile_dir: Path, server: RunningServer | None) -> None:
     """Enrol the demo device to the embedded server unless it already is (same address)."""
     if server is None:
         return
-    try:
-        from desktop.store.store import Store
-        from desktop.sync.engine import SyncEngine
-    except ImportError:
-        return
+    from desktop.store.store import Store
+    from desktop.sync.engine import SyncEngine
+    from server.service import SyncServer
+
+    provincial = server.server
+    assert isinstance(provincial, SyncServer)
     store = Store.open(profile_dir, DEMO_USER, DEMO_PASSWORD)
     try:
         engine = SyncEngine(store)
         try:
             if engine.enrolled and engine.server_url == server.url:
                 return
-            code = server.server.issue_code(DEMO_COMMUNE)
+            code = provincial.issue_code(DEMO_COMMUNE)
             engine.enrol(server.url, code, label="demo")
             store.update_config(server_url=server.url)
             print(f"Đã đăng ký máy trình diễn với máy chủ tỉnh nhúng tại {server.url}")
         finally:
             engine.close()
-    except Exception as exc:
+    except Exception as exc:  # the demo goes on offline, as a commune without network would
         print(f"Chưa đăng ký được máy với máy chủ nhúng ({exc}); ứng dụng vẫn chạy ngoại tuyến.")
     finally:
         store.close()
@@ -365,9 +367,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return app_main(["--profile", str(profile_dir), *rest])
     finally:
-        stop = getattr(server, "stop", None)
-        if callable(stop):
-            stop()
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

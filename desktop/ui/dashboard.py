@@ -1,25 +1,28 @@
 """The dashboard: today's received dossiers, those due today or late, those waiting to be signed.
 
-Each list is short by construction (one day, or open dossiers only) and capped at
-``ROW_LIMIT`` rows, so the screen stays within its 100 ms budget on a store with a whole
+Each list is short by construction (one day, or open dossiers only, read by index) and shows
+at most ``ROW_LIMIT`` rows, so the screen stays within its 100 ms budget on a store with a whole
 commune's history. A row opens the dossier detail (double-click or Enter).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 import tkinter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
 
-from desktop.forms.dates import format_datetime_vn
-from desktop.forms.lifecycle import status_label
-from desktop.forms.procedures import procedure_title
+from desktop.forms.dates import format_date_vn
+from desktop.forms.lifecycle import CHO_KY, status_label
+from desktop.ui.display import summary_cells
 from desktop.ui.services import Services
+
+if TYPE_CHECKING:
+    from desktop.store.dossiers import DossierSummary
+    from desktop.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ ROW_LIMIT = 50
 
 _WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
+#: The columns of each list: (column id, heading, width).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("dossier_no", "Số hồ sơ", 235),
     ("procedure", "Thủ tục", 130),
@@ -35,50 +39,18 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("due", "Hẹn trả", 95),
     ("status", "Trạng thái", 100),
 )
+#: What each column shows (``desktop.ui.display.SUMMARY_CELLS``).
+CELLS = ("dossier_no", "procedure_short", "name", "received", "due_moment", "status")
 
 
 def today_heading(today: dt.date) -> str:
     """Return e.g. "Thứ Năm, 26/11/2026"."""
-    return f"{_WEEKDAYS[today.weekday()]}, {today:%d/%m/%Y}"
+    return f"{_WEEKDAYS[today.weekday()]}, {format_date_vn(today)}"
 
 
-def _capped(method: Callable[..., Sequence[Any]], *args: Any) -> Sequence[Any]:
-    """Call a store list method asking for at most ``ROW_LIMIT + 1`` rows when it can.
-
-    One extra row tells the list that there are more than it shows.
-    """
-    if _accepts_limit(method):
-        return method(*args, limit=ROW_LIMIT + 1)
-    return method(*args)
-
-
-def _accepts_limit(method: Callable[..., Any]) -> bool:
-    try:
-        return "limit" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _field(row: Any, name: str, default: Any = None) -> Any:
-    if isinstance(row, dict):
-        return row.get(name, default)
-    return getattr(row, name, default)
-
-
-def row_values(row: Any) -> tuple[str, ...]:
-    """Return the table cells for a dossier summary (object or dict)."""
-    name = _field(row, "display_name", "")
-    if callable(name):
-        name = name()
-    status = str(_field(row, "status", ""))
-    return (
-        str(_field(row, "dossier_no", "")),
-        procedure_title(str(_field(row, "procedure", "")), short=True),
-        str(name or ""),
-        format_datetime_vn(_field(row, "received_at")),
-        format_datetime_vn(_field(row, "due_at")),
-        status_label(status),
-    )
+def row_values(row: DossierSummary) -> tuple[str, ...]:
+    """Return the table cells for a dossier summary."""
+    return summary_cells(row, CELLS)
 
 
 class DossierList(ttk.Frame):
@@ -106,15 +78,17 @@ class DossierList(ttk.Frame):
         self.tree.bind("<Return>", self._open_selected)
         self.ids: list[str] = []
 
-    def fill(self, rows: Sequence[Any], *, overdue_before: dt.date | None = None) -> None:
+    def fill(
+        self, rows: Sequence[DossierSummary], *, overdue_before: dt.date | None = None
+    ) -> None:
         """Show ``rows`` (at most ``ROW_LIMIT``); mark rows due before ``overdue_before``."""
         self.tree.delete(*self.tree.get_children())
         self.ids = []
-        for row in list(rows)[:ROW_LIMIT]:
-            dossier_id = str(_field(row, "id", ""))
+        for row in rows[:ROW_LIMIT]:
+            dossier_id = row.id
             tags: tuple[str, ...] = ()
-            due = _field(row, "due_at")
-            if overdue_before and due and str(due)[:10] < overdue_before.isoformat():
+            due = row.due_at
+            if overdue_before and due and due[:10] < overdue_before.isoformat():
                 tags = ("overdue",)
             self.tree.insert("", "end", iid=dossier_id, values=row_values(row), tags=tags)
             self.ids.append(dossier_id)
@@ -177,7 +151,7 @@ class DashboardScreen(ttk.Frame):
             self, "Đến hạn trả hôm nay hoặc đã quá hạn", on_open=self.open_dossier, height=5
         )
         self.due.pack(fill="both", expand=True)
-        self.waiting = DossierList(self, "Chờ ký", on_open=self.open_dossier, height=4)
+        self.waiting = DossierList(self, status_label(CHO_KY), on_open=self.open_dossier, height=4)
         self.waiting.pack(fill="both", expand=True)
         self.error_label = ttk.Label(self, text="", bootstyle="danger")
 
@@ -196,15 +170,15 @@ class DashboardScreen(ttk.Frame):
             self.refresh()
 
     def refresh(self) -> None:
-        """Reload the three lists from the store (indexed, capped reads on the Tk thread)."""
+        """Reload the three lists from the store (short, indexed reads on the Tk thread)."""
         today = self.today
         self.date_label.configure(text=f"Hôm nay: {today_heading(today)}")
         store = self.services.store
         self.error_label.pack_forget()
         try:
-            self.received.fill(_capped(store.dossiers_received_on, today))
-            self.due.fill(_capped(store.dossiers_due_or_late, today), overdue_before=today)
-            self.waiting.fill(_capped(store.dossiers_waiting_signature))
+            self.received.fill(store.dossiers_received_on(today))
+            self.due.fill(store.dossiers_due_or_late(today), overdue_before=today)
+            self.waiting.fill(store.dossiers_waiting_signature())
         except Exception as exc:
             log.exception("dashboard refresh failed")
             self.error_label.configure(
@@ -213,14 +187,12 @@ class DashboardScreen(ttk.Frame):
             self.error_label.pack(anchor="w", pady=(0, 6), before=self.received)
         self._show_drafts(store)
 
-    def _show_drafts(self, store: Any) -> None:
-        list_drafts = getattr(store, "list_drafts", None)
+    def _show_drafts(self, store: Store) -> None:
         count = 0
-        if callable(list_drafts):
-            try:
-                count = len(list_drafts())
-            except Exception:
-                log.exception("listing drafts failed")
+        try:
+            count = len(store.list_drafts())
+        except Exception:  # a failed read must not hide the lists above
+            log.exception("listing drafts failed")
         if count:
             self.drafts_label.configure(
                 text=f"Có {count} hồ sơ đang nhập dở — bấm vào đây để tiếp tục."

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import tkinter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
+
+from desktop.ui.display import summary_cells
+
+if TYPE_CHECKING:
+    from desktop.store.dossiers import DossierSummary
 
 #: Result of the duplicate review: go back to the form.
 DUPLICATE_BACK = "back"
@@ -177,18 +182,19 @@ class DuplicateReviewDialog(Dialog):
 
     Args:
         master: a widget of the window.
-        duplicates: the store's summaries of the likely duplicates (``DossierSummary``).
+        duplicates: the store's summaries of the likely duplicates.
         on_result: called with the decision.
-        procedure_title: a title per procedure code, for the list.
     """
+
+    #: What the list's columns show (``desktop.ui.display.SUMMARY_CELLS``).
+    CELLS = ("dossier_no", "name", "procedure", "received_day", "status")
 
     def __init__(
         self,
         master: tkinter.Misc,
-        duplicates: Sequence[Any],
+        duplicates: Sequence[DossierSummary],
         *,
         on_result: Callable[[Any], object] | None = None,
-        procedure_title: Callable[[str], str] = str,
     ) -> None:
         """Build and show the dialog."""
         super().__init__(master, "Có thể trùng hồ sơ", on_result=on_result)
@@ -222,22 +228,8 @@ class DuplicateReviewDialog(Dialog):
         for column, (text, width) in headings.items():
             self.tree.heading(column, text=text, anchor="w")
             self.tree.column(column, width=width, anchor="w")
-        from desktop.forms.dates import format_datetime_vn
-        from desktop.forms.lifecycle import status_label
-
         for summary in duplicates:
-            self.tree.insert(
-                "",
-                "end",
-                iid=str(summary.id),
-                values=(
-                    summary.dossier_no,
-                    summary.display_name,
-                    procedure_title(summary.procedure),
-                    format_datetime_vn(summary.received_at, with_time=False),
-                    status_label(summary.status),
-                ),
-            )
+            self.tree.insert("", "end", iid=summary.id, values=summary_cells(summary, self.CELLS))
         children = self.tree.get_children()
         if children:
             self.tree.selection_set(children[0])

@@ -1,4 +1,5 @@
-"""How values are shown to a clerk that only screens need: status colours, sizes, book entries.
+"""How values are shown to a clerk that only screens need: status colours, sizes, book entries,
+the cells of a dossier list.
 
 Small pure functions shared by the dossier screens and dialogs (no Tk here). Dates are written by
 :mod:`desktop.forms.dates`, status names by :mod:`desktop.forms.lifecycle` and procedure titles
@@ -7,15 +8,52 @@ by :mod:`desktop.forms.procedures`, which the papers and the command line use to
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from desktop.forms.dates import format_date_vn, format_datetime_vn
+from desktop.forms.lifecycle import (
+    CHO_KY,
+    DANG_XU_LY,
+    HOAN_THANH,
+    HUY,
+    TIEP_NHAN,
+    TRA_LAI,
+    status_label,
+)
+from desktop.forms.procedures import procedure_title
+
+if TYPE_CHECKING:
+    from desktop.store.dossiers import DossierSummary
+
 #: Bootstyle colour of each status (badges, timeline).
 STATUS_STYLES = {
-    "tiep_nhan": "info",
-    "dang_xu_ly": "primary",
-    "cho_ky": "warning",
-    "hoan_thanh": "success",
-    "tra_lai": "secondary",
-    "huy": "danger",
+    TIEP_NHAN: "info",
+    DANG_XU_LY: "primary",
+    CHO_KY: "warning",
+    HOAN_THANH: "success",
+    TRA_LAI: "secondary",
+    HUY: "danger",
 }
+
+#: What a cell of a dossier list shows, by cell name.
+SUMMARY_CELLS: dict[str, Callable[[DossierSummary], str]] = {
+    "dossier_no": lambda s: s.dossier_no,
+    "name": lambda s: s.display_name,
+    "procedure": lambda s: procedure_title(s.procedure),
+    "procedure_short": lambda s: procedure_title(s.procedure, short=True),
+    "received": lambda s: format_datetime_vn(s.received_at),
+    "received_day": lambda s: format_datetime_vn(s.received_at, with_time=False),
+    "due": lambda s: format_date_vn(s.due_at) if s.due_at else "",
+    # The dashboard writes the promised date as a moment (its column shows the date part).
+    "due_moment": lambda s: format_datetime_vn(s.due_at),
+    "status": lambda s: status_label(s.status),
+}
+
+
+def summary_cells(summary: DossierSummary, cells: Sequence[str]) -> tuple[str, ...]:
+    """Return the texts of a dossier list row (one per name in ``cells``, see SUMMARY_CELLS)."""
+    return tuple(SUMMARY_CELLS[cell](summary) for cell in cells)
 
 
 def format_size(size: int | None) -> str:

@@ -17,11 +17,15 @@ import re
 import tkinter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ttkbootstrap as ttk
 
 from desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from desktop.forms.reference import Commune
+    from desktop.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ class FirstRunResult:
         enrolment_code: the one-time enrolment code ("" when skipped).
     """
 
-    store: Any
+    store: Store
     commune_code: str
     commune_name: str
     username: str
@@ -52,9 +56,19 @@ class FirstRunResult:
     enrolment_code: str = ""
 
 
+class CreateStore(Protocol):
+    """Creates the encrypted profile (``Store.create``'s keyword arguments)."""
+
+    def __call__(
+        self, profile_dir: Path, *, commune: str, username: str, password: str, full_name: str
+    ) -> Store:
+        """Create the profile and return its open store."""
+        ...
+
+
 def default_create_store(
     profile_dir: Path, *, commune: str, username: str, password: str, full_name: str
-) -> Any:
+) -> Store:
     """Create the profile with the store layer (runs on a worker thread)."""
     from desktop.store.store import Store
 
@@ -107,7 +121,7 @@ class FirstRunWizard(ttk.Frame):
         profile_dir: Path,
         tasks: TaskRunner,
         on_done: Callable[[FirstRunResult], object],
-        create_store: Callable[..., Any] = default_create_store,
+        create_store: CreateStore = default_create_store,
     ) -> None:
         """Build the four steps and show the first."""
         super().__init__(master, padding=30)
@@ -116,8 +130,8 @@ class FirstRunWizard(ttk.Frame):
         self.on_done = on_done
         self.create_store = create_store
         self.step = 0
-        self.commune: Any = None
-        self._matches: list[Any] = []
+        self.commune: Commune | None = None
+        self._matches: list[Commune] = []
         self.creating = False
 
         ttk.Label(self, text="Cài đặt Một Cửa Xã trên máy này", font="-size 18 -weight bold").pack(
@@ -379,27 +393,28 @@ class FirstRunWizard(ttk.Frame):
         username = self.account_vars["username"].get().strip()
         full_name = self.account_vars["full_name"].get().strip()
         password = self.account_vars["password"].get()
-        commune = self.commune.code
+        chosen = self.commune
+        assert chosen is not None  # the first step cannot be left without a commune
         self.tasks.run(
             lambda: self.create_store(
                 self.profile_dir,
-                commune=commune,
+                commune=chosen.code,
                 username=username,
                 password=password,
                 full_name=full_name,
             ),
-            on_done=self._created,
+            on_done=lambda store: self._created(store, chosen),
             on_error=self._failed,
             description="Tạo hồ sơ máy",
         )
 
-    def _created(self, store: Any) -> None:
+    def _created(self, store: Store, commune: Commune) -> None:
         self.creating = False
         self.progress.stop()
         result = FirstRunResult(
             store=store,
-            commune_code=self.commune.code,
-            commune_name=self.commune.name,
+            commune_code=commune.code,
+            commune_name=commune.name,
             username=self.account_vars["username"].get().strip(),
             full_name=self.account_vars["full_name"].get().strip(),
             server_url=self.server_var.get().strip(),

@@ -12,9 +12,10 @@ warning from validation). The Tab order is the paper order.
   type, diacritic-insensitively.
 - Validation runs live: when the clerk leaves a field and after a pause in typing, using the
   procedure's own validation; only fields the clerk has visited show messages until saving.
-- Each person who may carry a chip ID card gets a "Quét CCCD" entry: the QR scanner's burst
-  (or pasted text) is parsed, shown in a confirmation dialog, and on confirmation fills that
-  person's fields.
+  Saving validates once, in the store; :meth:`FormRenderer.show_save_errors` shows what it
+  found the way the live validation would.
+- Each person who may carry a chip ID card gets a "Quét CCCD" entry
+  (:mod:`desktop.ui.form_idcard`).
 - Enter moves to the next field; Enter on the last field, or Ctrl+S, saves (``on_save``).
 - One second after the clerk stops typing the form hands its data to ``on_draft`` (the screen
   saves it as a draft in the store), so nothing typed is lost.
@@ -25,233 +26,38 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import logging
 import tkinter
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import parse_iso_date
 from desktop.forms.model import Field as FormField
 from desktop.forms.model import FieldError, FieldKind, FieldWarning, Procedure
+from desktop.forms.vietnamese import date_in_words
+from desktop.ui.form_idcard import CardScanner
+from desktop.ui.form_options import options_for
+from desktop.ui.form_rows import FieldRow, FormInput
 from desktop.ui.form_widgets import (
     _NAVIGATION_KEYS,
     DateInput,
     Debouncer,
-    Option,
-    OptionList,
     ScanInput,
     SearchCombobox,
     TextAreaInput,
     TextInput,
 )
+from desktop.ui.scroll_area import ScrollArea
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    Event = tkinter.Event[tkinter.Misc]
 
 #: Kinds whose input spans the whole width of a section.
 _WIDE_KINDS = frozenset({FieldKind.PLACE, FieldKind.TEXTAREA, FieldKind.DATE_IN_WORDS})
 #: Columns of inputs per section row.
 COLUMNS = 3
 _tag_ids = itertools.count(1)
-
-
-class FieldInput(Protocol):
-    """What the renderer needs from an input widget."""
-
-    @property
-    def widget(self) -> tkinter.Misc:
-        """The widget that takes the keyboard focus."""
-        ...
-
-    def get_value(self) -> str:
-        """Return the value as the data stores it."""
-        ...
-
-    def set_value(self, value: str) -> None:
-        """Show a stored value."""
-        ...
-
-
-# -- option lists for the searchable dropdowns ------------------------------------------------
-
-
-@functools.cache
-def ethnic_options() -> OptionList:
-    """Return the 54 ethnic groups (canonical name stored; spelling variants searchable)."""
-    from desktop.forms.reference import ethnic_groups, find_ethnic_groups
-
-    return OptionList(
-        [Option(g.name, g.name, tuple(g.variants)) for g in ethnic_groups()],
-        finder=lambda text: [g.name for g in find_ethnic_groups(text)],
-    )
-
-
-@functools.cache
-def province_options() -> OptionList:
-    """Return the 34 provinces (2-digit code stored, name shown)."""
-    from desktop.forms.reference import find_provinces, provinces
-
-    return OptionList(
-        [Option(p.code, p.name) for p in provinces()],
-        finder=lambda text: [p.code for p in find_provinces(text)],
-    )
-
-
-@functools.cache
-def commune_options() -> OptionList:
-    """Return the 99 Lào Cai communes (5-digit code stored; old names and variants searchable)."""
-    from desktop.forms.reference import communes, find_communes
-
-    return OptionList(
-        [Option(c.code, c.name, tuple(c.aliases)) for c in communes()],
-        finder=lambda text: [c.code for c in find_communes(text)],
-    )
-
-
-@functools.cache
-def nationality_options() -> OptionList:
-    """Return the usual nationalities (any other is typed as free text)."""
-    return OptionList(
-        [Option(n, n) for n in ("Việt Nam", "Lào", "Trung Quốc", "Campuchia", "Không quốc tịch")]
-    )
-
-
-def options_for(field: FormField) -> OptionList | None:
-    """Return the dropdown options of a field, or None when it is typed freely."""
-    if field.kind in (FieldKind.SEX, FieldKind.CHOICE):
-        return OptionList([Option(c.value, c.label) for c in field.options])
-    if field.kind is FieldKind.ETHNICITY:
-        return ethnic_options()
-    if field.kind is FieldKind.PROVINCE:
-        return province_options()
-    if field.kind is FieldKind.COMMUNE:
-        return commune_options()
-    if field.kind is FieldKind.NATIONALITY:
-        return nationality_options()
-    return None
-
-
-def validate_data(
-    procedure: Procedure, data: Mapping[str, str], *, today: dt.date
-) -> tuple[list[FieldError], list[FieldWarning]]:
-    """Validate form data with the procedure's own rules.
-
-    Returns:
-        (errors, warnings) in the order validation reports them. Validation never raises;
-        should it ever, the failure is logged and the form is treated as having no messages
-        (the store validates again before saving).
-    """
-    try:
-        from desktop.forms.validation import validate
-    except ImportError:  # the validation module is not in this build: check required only
-        errors = [
-            FieldError(f.name, f"{f.label}: chưa nhập. Hãy nhập {f.label.lower()}.")
-            for f in procedure.fields
-            if f.required and not str(data.get(f.name, "")).strip()
-        ]
-        return errors, []
-    try:
-        result = validate(procedure, dict(data), today=today)
-    except Exception:
-        log.exception("validation failed")
-        return [], []
-    return list(result.errors), list(result.warnings)
-
-
-class ScrollArea(ttk.Frame):
-    """A vertically scrolling area whose ``body`` holds the form; follows the focus."""
-
-    def __init__(self, master: tkinter.Misc) -> None:
-        """Create the canvas, its scrollbar and the body frame."""
-        super().__init__(master)
-        self.canvas = tkinter.Canvas(self, highlightthickness=0, borderwidth=0)
-        self.vbar = ttk.Scrollbar(self, orient="vertical", command=self.canvas.yview)
-        self.canvas.configure(yscrollcommand=self.vbar.set)
-        self.vbar.pack(side="right", fill="y")
-        self.canvas.pack(side="left", fill="both", expand=True)
-        self.body = ttk.Frame(self.canvas, padding=(0, 0, 12, 0))
-        self._window = self.canvas.create_window(0, 0, anchor="nw", window=self.body)
-        self.body.bind("<Configure>", self._body_changed, add="+")
-        self.canvas.bind("<Configure>", self._canvas_changed, add="+")
-        try:
-            bg = ttk.Style.get_instance().colors.bg  # type: ignore[attr-defined]
-            self.canvas.configure(background=bg)
-        except Exception:  # a theme without colours: keep Tk's default background
-            pass
-
-    def _body_changed(self, _event: tkinter.Event) -> None:
-        self.canvas.configure(scrollregion=self.canvas.bbox("all"))
-
-    def _canvas_changed(self, event: tkinter.Event) -> None:
-        self.canvas.itemconfigure(self._window, width=event.width)
-
-    def scroll_wheel(self, event: tkinter.Event) -> None:
-        """Scroll on a mouse wheel event (Button-4/5 on X11, MouseWheel elsewhere)."""
-        if getattr(event, "num", None) == 4 or getattr(event, "delta", 0) > 0:
-            self.canvas.yview_scroll(-3, "units")
-        else:
-            self.canvas.yview_scroll(3, "units")
-
-    def ensure_visible(self, widget: tkinter.Misc) -> None:
-        """Scroll so that ``widget`` (a descendant of the body) is in view."""
-        try:
-            self.update_idletasks()
-            body_h = self.body.winfo_height()
-            view_h = self.canvas.winfo_height()
-            if body_h <= view_h or body_h <= 1:
-                return
-            top = widget.winfo_rooty() - self.body.winfo_rooty()
-            bottom = top + widget.winfo_height()
-            first, last = self.canvas.yview()
-            view_top, view_bottom = first * body_h, last * body_h
-            margin = 60
-            if top - margin < view_top:
-                self.canvas.yview_moveto(max(top - margin, 0) / body_h)
-            elif bottom + margin > view_bottom:
-                self.canvas.yview_moveto(min(bottom + margin - view_h, body_h) / body_h)
-        except tkinter.TclError:
-            pass
-
-
-class FieldRow:
-    """The widgets of one field: label, input and message line."""
-
-    def __init__(
-        self,
-        field: FormField,
-        frame: tkinter.Misc,
-        label: ttk.Label,
-        input: Any,
-        message: ttk.Label,
-    ) -> None:
-        """Keep the parts together."""
-        self.field = field
-        self.frame = frame
-        self.label = label
-        self.input = input
-        self.message = message
-        self.shown: tuple[str, str] = ("", field.help)
-
-    @property
-    def widget(self) -> tkinter.Misc:
-        """Return the widget that takes the focus."""
-        return self.input.widget  # type: ignore[no-any-return]
-
-    def show_message(self, kind: str, text: str) -> None:
-        """Show a message under the field: kind "danger", "warning" or "" (the help text).
-
-        Restyling a ttkbootstrap widget is slow, so nothing is touched when the message is
-        already the one shown (live validation runs after every pause in typing).
-        """
-        if self.shown == (kind, text):
-            return
-        self.shown = (kind, text)
-        if kind:
-            self.message.configure(text=text, bootstyle=kind, font="-size 9")
-        else:
-            self.message.configure(text=text, bootstyle="secondary", font="-size 8")
-        _style_input(self, kind)
 
 
 class FormRenderer(ttk.Frame):
@@ -291,8 +97,10 @@ class FormRenderer(ttk.Frame):
         self.date_words_mung = date_words_mung
         self.date_words_zero_tens = date_words_zero_tens
         self.rows: dict[str, FieldRow] = {}
-        self.scan_inputs: dict[str, ScanInput] = {}
-        self.scan_messages: dict[str, ttk.Label] = {}
+        self.cards = CardScanner(self)
+        #: The "Quét CCCD" entry of each person a chip ID card can fill, and its message line.
+        self.scan_inputs = self.cards.inputs
+        self.scan_messages = self.cards.messages
         self.section_frames: dict[str, ttk.Labelframe] = {}
         self.touched: set[str] = set()
         self.errors: dict[str, str] = {}
@@ -301,7 +109,6 @@ class FormRenderer(ttk.Frame):
         self._tag = f"MotcuaForm{next(_tag_ids)}"
         self._name_of: dict[str, str] = {}
         self._derived: dict[str, list[str]] = {}
-        self._scan_dialog: tkinter.Misc | None = None
         self._draft = Debouncer(self, draft_delay_ms, self._hand_draft)
         self._live = Debouncer(self, validate_delay_ms, self.validate_touched)
         self._focus_live = Debouncer(self, 30, self.validate_touched)
@@ -319,7 +126,6 @@ class FormRenderer(ttk.Frame):
         # Labels, inputs and messages go straight into each section's grid (three grid lines
         # per row of fields): no frame per field, which halves the geometry work Tk does when
         # the form is first shown.
-        scan_persons = self._scan_persons()
         for section in self.procedure.sections:
             frame = ttk.Labelframe(self.scroll.body, text=section.title, padding=(12, 6, 12, 8))
             frame.pack(fill="x", pady=(0, 10))
@@ -330,10 +136,11 @@ class FormRenderer(ttk.Frame):
             line, column = 0, 0
             for field in section.fields:
                 person = field.person
-                if person in scan_persons and person not in self.scan_inputs:
+                if person in self.cards.persons and person not in self.scan_inputs:
                     if column:
                         line, column = line + 3, 0
-                    self._build_scan(frame, line, person)
+                    scan = self.cards.build(frame, line, person, COLUMNS)
+                    self._adopt(scan, f"scan:{person}")
                     line += 1
                 wide = field.kind in _WIDE_KINDS
                 if wide and column:
@@ -352,7 +159,7 @@ class FormRenderer(ttk.Frame):
         if inputs:
             inputs[-1].widget.bind("<Return>", self._enter_on_last, add="+")
 
-    def _section_resized(self, event: tkinter.Event) -> None:
+    def _section_resized(self, event: Event) -> None:
         # Messages wrap at the width of their column, whatever the window's size.
         column = max(int(event.width) // COLUMNS - 30, 120)
         for row in self.rows.values():
@@ -362,41 +169,6 @@ class FormRenderer(ttk.Frame):
                 and str(row.message.cget("wraplength")) != str(column)
             ):
                 row.message.configure(wraplength=column)
-
-    def _scan_persons(self) -> set[str]:
-        """Return the persons a chip ID card can fill (everyone but a person just born)."""
-        event = self.procedure.event_date_field
-        newborn = None
-        if event is not None:
-            event_field = self.procedure.field(event)
-            if event_field.idcard_attr == "birth_date":
-                newborn = event_field.person
-        persons = set()
-        for person in self.procedure.persons:
-            mapping = self.procedure.person_fields(person.key)
-            if person.key != newborn and ("id_number" in mapping or "full_name" in mapping):
-                persons.add(person.key)
-        return persons
-
-    def _build_scan(self, frame: ttk.Labelframe, row: int, person: str) -> None:
-        title = self.procedure.person(person).title
-        box = ttk.Frame(frame)
-        box.grid(row=row, column=0, columnspan=COLUMNS, sticky="ew", pady=(2, 6))
-        ttk.Label(box, text="Quét CCCD", bootstyle="info").pack(anchor="w")
-        line = ttk.Frame(box)
-        line.pack(fill="x")
-        scan = ScanInput(line, functools.partial(self.scan_card, person), width=40)
-        scan.pack(side="left")
-        ttk.Label(
-            line,
-            text=f"Quét mã QR trên thẻ căn cước của {title.lower()}, hoặc dán rồi nhấn Enter.",
-            bootstyle="secondary",
-        ).pack(side="left", padx=(10, 0))
-        # Shown (packed) only while there is something to say, so it takes no room otherwise.
-        message = ttk.Label(box, text="", bootstyle="danger", wraplength=900, justify="left")
-        self.scan_inputs[person] = scan
-        self.scan_messages[person] = message
-        self._adopt(scan, f"scan:{person}")
 
     def _build_field(
         self, parent: ttk.Labelframe, field: FormField, line: int, column: int, span: int
@@ -422,7 +194,7 @@ class FormRenderer(ttk.Frame):
             self._adopt(row.widget, field.name)
         return row
 
-    def _make_input(self, frame: tkinter.Misc, field: FormField) -> Any:
+    def _make_input(self, frame: tkinter.Misc, field: FormField) -> FormInput:
         if field.read_only:
             entry = TextInput(frame, takefocus=False)
             entry.configure(state="readonly")
@@ -465,10 +237,10 @@ class FormRenderer(ttk.Frame):
 
     # -- events ------------------------------------------------------------------------------
 
-    def _field_of(self, event: tkinter.Event) -> str | None:
+    def _field_of(self, event: Event) -> str | None:
         return self._name_of.get(str(event.widget))
 
-    def _on_key(self, event: tkinter.Event) -> None:
+    def _on_key(self, event: Event) -> None:
         if event.keysym in _NAVIGATION_KEYS:
             return
         if int(event.state) & 0x4 and event.keysym not in ("v", "V", "x", "X"):
@@ -480,21 +252,21 @@ class FormRenderer(ttk.Frame):
         if name in self.touched:
             self._live.trigger()
 
-    def _on_focus_out(self, event: tkinter.Event) -> None:
+    def _on_focus_out(self, event: Event) -> None:
         name = self._field_of(event)
         if name is None or name.startswith("scan:"):
             return
         self.touched.add(name)
         self._focus_live.trigger()
 
-    def _on_focus_in(self, event: tkinter.Event) -> None:
+    def _on_focus_in(self, event: Event) -> None:
         self.scroll.ensure_visible(event.widget)
 
-    def _ctrl_s(self, _event: tkinter.Event) -> str:
+    def _ctrl_s(self, _event: Event) -> str:
         self.save()
         return "break"
 
-    def _enter_next(self, event: tkinter.Event) -> str:
+    def _enter_next(self, event: Event) -> str:
         if self._is_last(event.widget):
             return "break"  # the last field's own binding saves
         nxt = event.widget.tk_focusNext()
@@ -502,12 +274,12 @@ class FormRenderer(ttk.Frame):
             nxt.focus_set()
         return "break"
 
-    def _newline(self, event: tkinter.Event) -> str:
+    def _newline(self, event: Event) -> str:
         widget: Any = event.widget
         widget.insert("insert", "\n")
         return "break"
 
-    def _enter_on_last(self, _event: tkinter.Event) -> str:
+    def _enter_on_last(self, _event: Event) -> str:
         self.save()
         return "break"
 
@@ -560,10 +332,7 @@ class FormRenderer(ttk.Frame):
         self.touched.clear()
         self.set_data({**self.procedure.defaults(), **(data or {})})
         self._show([], [], only=set())
-        for person, scan in self.scan_inputs.items():
-            scan.set_value("")
-            self.scan_messages[person].configure(text="")
-            self.scan_messages[person].pack_forget()
+        self.cards.reset()
         self.scroll.canvas.yview_moveto(0)
 
     def set_values(self, values: Mapping[str, str]) -> None:
@@ -584,8 +353,6 @@ class FormRenderer(ttk.Frame):
         words = ""
         day = parse_iso_date(value)
         if day is not None:
-            from desktop.forms.vietnamese import date_in_words
-
             try:
                 words = date_in_words(
                     day, mung=self.date_words_mung, zero_tens=self.date_words_zero_tens
@@ -621,17 +388,33 @@ class FormRenderer(ttk.Frame):
     # -- validation --------------------------------------------------------------------------
 
     def check(self) -> tuple[list[FieldError], list[FieldWarning]]:
-        """Validate the current data; dates that are not dates are reported as typed."""
-        errors, warnings = validate_data(self.procedure, self.get_data(), today=self.today())
+        """Validate the current data with the procedure's own rules (the live feedback).
+
+        Returns:
+            (errors in form order, dates that are not dates reported as typed; warnings).
+        """
+        # Imported with the first check, not with the screen (the screen is built at idle).
+        from desktop.forms.validation import validate
+
+        result = validate(self.procedure, self.get_data(), today=self.today())
+        return self.with_input_problems(result.errors), list(result.warnings)
+
+    def with_input_problems(self, errors: Sequence[FieldError]) -> list[FieldError]:
+        """Return validation errors in form order, each unreadable date with its own message.
+
+        The date inputs know best what is wrong with what was typed ("31/02" is no day), so
+        their message replaces the validation's for that field.
+        """
+        merged = list(errors)
         for name, row in self.rows.items():
             if isinstance(row.input, DateInput):
                 problem = row.input.parse_error()
                 if problem:
-                    errors = [e for e in errors if e.field != name]
-                    errors.append(FieldError(name, f"{row.field.label}: {problem}"))
+                    merged = [e for e in merged if e.field != name]
+                    merged.append(FieldError(name, f"{row.field.label}: {problem}"))
         order = {name: i for i, name in enumerate(self.rows)}
-        errors.sort(key=lambda e: order.get(e.field, -1))
-        return errors, warnings
+        merged.sort(key=lambda e: order.get(e.field, -1))
+        return merged
 
     def validate_touched(self) -> list[FieldError]:
         """Validate and show messages for the fields the clerk has visited."""
@@ -650,13 +433,21 @@ class FormRenderer(ttk.Frame):
         self._show(errors, warnings, only=None)
         return errors
 
-    def show_errors(
-        self, errors: list[FieldError] | tuple[FieldError, ...], warnings: tuple = ()
-    ) -> None:
-        """Show errors from elsewhere (the store refused to save) and focus the first."""
-        self.touched.update(e.field for e in errors)
-        self._show(list(errors), list(warnings), only=None)
+    def show_save_errors(self, errors: Sequence[FieldError]) -> list[FieldError]:
+        """Show the errors saving found (the store's one validation) and focus the first.
+
+        Shown as :meth:`validate_all` shows its own: every field counts as visited, each
+        unreadable date says what is wrong with it, the warnings live validation found stay.
+
+        Returns:
+            The errors in form order.
+        """
+        self.touched.update(self.rows)
+        shown = self.with_input_problems(errors)
+        warnings = [FieldWarning(name, message) for name, message in self.warnings.items()]
+        self._show(shown, warnings, only=None)
         self.focus_first_error()
+        return shown
 
     def _show(
         self,
@@ -734,69 +525,13 @@ class FormRenderer(ttk.Frame):
     # -- "Quét CCCD" ---------------------------------------------------------------------------
 
     def scan_card(self, person: str, raw: str) -> None:
-        """Parse a scanned card payload and, once the clerk confirms, fill the person's fields.
-
-        Args:
-            person: the person whose fields the card fills.
-            raw: the scanner's text (or pasted text).
-        """
-        from desktop.forms.idcard import IdCardError, parse_cccd_qr
-
-        message = self.scan_messages.get(person)
-        try:
-            card = parse_cccd_qr(raw, today=self.today())
-        except IdCardError as exc:
-            if message is not None:
-                message.configure(
-                    text=f"{exc.message_vi} Hãy quét lại, hoặc nhập tay các ô bên dưới."
-                )
-                message.pack(anchor="w")
-            return
-        if message is not None:
-            message.configure(text="")
-            message.pack_forget()
-        values = self.procedure.fill_person(person, card)
-        rows = []
-        for name, value in values.items():
-            field = self.procedure.field(name)
-            shown = value
-            if field.kind is FieldKind.DATE:
-                day = parse_iso_date(value)
-                shown = f"{day:%d/%m/%Y}" if day else value
-            rows.append((field.label, shown))
-        warnings = list(card.warnings)
-        who = self.procedure.person(person)
-        if who.sex and card.sex and who.sex != card.sex:
-            warnings.insert(
-                0,
-                f"Thẻ ghi giới tính {card.sex}, nhưng mục này là {who.title.lower()}: "
-                "kiểm tra đã quét đúng thẻ chưa.",
-            )
-        from desktop.ui.dialogs import IdCardConfirmDialog
-
-        def decided(ok: bool) -> None:
-            self._scan_dialog = None
-            if ok:
-                self.set_values(values)
-                fields = self.procedure.fields_of(person)
-                for field in fields:
-                    if field.name in values:
-                        self.touched.add(field.name)
-                self.validate_touched()
-                editable = [f for f in fields if not f.read_only]
-                if editable:
-                    self.focus_field(editable[0].name)
-            else:
-                self.scan_inputs[person].focus_set()
-
-        self._scan_dialog = IdCardConfirmDialog(
-            self, person_title=who.title, rows=rows, warnings=warnings, on_result=decided
-        )
+        """Parse a scanned card payload and, once the clerk confirms, fill the person's fields."""
+        self.cards.scan(person, raw)
 
     @property
     def scan_dialog(self) -> tkinter.Misc | None:
         """Return the open ID-card confirmation dialog, if any."""
-        return self._scan_dialog
+        return self.cards.dialog
 
     def destroy(self) -> None:
         """Cancel pending timers, then destroy the widgets."""
@@ -804,14 +539,3 @@ class FormRenderer(ttk.Frame):
         self._live.cancel()
         self._focus_live.cancel()
         super().destroy()
-
-
-def _style_input(row: FieldRow, style: str) -> None:
-    """Colour an input's border for an error or a warning ('' = normal)."""
-    widget = row.input
-    if isinstance(widget, TextAreaInput):
-        return
-    try:
-        widget.configure(bootstyle=style or "default")
-    except tkinter.TclError:
-        pass

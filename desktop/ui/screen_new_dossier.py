@@ -7,10 +7,11 @@ adds what surrounds it:
   interrupted by a crash, a power cut or the idle lock is picked up where it stopped;
 - drafts: the form's data is saved in the store one second after the clerk stops typing,
   and immediately when the window locks or the screen is left;
-- saving: validation first (the first bad field gets the focus), then the store's likely
-  duplicates are shown in a dialog and the clerk decides, then the dossier is registered off
-  the Tk thread; "Đã lưu" and the dossier's detail screen follow. If saving fails, the draft
-  is kept and the message says what to do.
+- saving: the store validates the dossier once, off the Tk thread (bad fields are marked on
+  the form and the first gets the focus), then the store's likely duplicates are shown in a
+  dialog and the clerk decides, then the validated dossier is registered; "Đã lưu" and the
+  dossier's detail screen follow. If saving fails, the draft is kept and the message says
+  what to do.
 """
 
 from __future__ import annotations
@@ -21,20 +22,26 @@ import logging
 import threading
 import tkinter
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import format_datetime_vn
-from desktop.forms.model import Procedure
+from desktop.forms.model import FieldError, Procedure, ValidationError
 from desktop.forms.procedures import all_procedures, get_procedure, procedure_title
+from desktop.store.errors import DuplicateDossier
 from desktop.ui.dialogs import (
     DUPLICATE_OPEN,
     DUPLICATE_SAVE,
+    ConfirmDialog,
     DuplicateReviewDialog,
 )
 from desktop.ui.form_renderer import FormRenderer
 from desktop.ui.services import Services
+
+if TYPE_CHECKING:
+    from desktop.store.dossiers import DossierRecord, DossierSummary, PreparedDossier
+    from desktop.store.drafts import Draft
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +69,8 @@ class NewDossierScreen(ttk.Frame):
         self.draft_key: str | None = None
         self.saving = False
         self.duplicate_dialog: DuplicateReviewDialog | None = None
-        self.last_saved: Any = None
-        self._drafts: dict[str, Any] = {}
+        self.last_saved: DossierRecord | None = None
+        self._drafts: dict[str, Draft] = {}
         # Draft writes come from worker threads (a second after typing stops) and from the Tk
         # thread (lock, close); the newest must win, so every write carries a number and a
         # write older than the last one stored is skipped.
@@ -194,7 +201,6 @@ class NewDossierScreen(ttk.Frame):
         if not selected:
             return
         key = selected[0]
-        from desktop.ui.dialogs import ConfirmDialog
 
         def decided(ok: bool) -> None:
             if ok:
@@ -253,8 +259,7 @@ class NewDossierScreen(ttk.Frame):
         self.form = self.form_for(procedure.code)
         settings = self.services.settings
         self.form.set_date_words_style(
-            mung=bool(getattr(settings, "date_words_mung", False)),
-            zero_tens=str(getattr(settings, "date_words_zero_tens", "linh")),
+            mung=settings.date_words_mung, zero_tens=settings.date_words_zero_tens
         )
         self.form.reset(data)
         self.form.pack(fill="both", expand=True)
@@ -309,8 +314,6 @@ class NewDossierScreen(ttk.Frame):
 
     def discard_form(self) -> None:
         """Delete this form's draft after the clerk confirms, and start over."""
-        from desktop.ui.dialogs import ConfirmDialog
-
         key = self.draft_key
 
         def decided(ok: bool) -> None:
@@ -333,12 +336,14 @@ class NewDossierScreen(ttk.Frame):
 
     # -- drafts ------------------------------------------------------------------------------
 
-    def _write_draft(self, number: int, key: str, procedure: str | None, data: Any) -> None:
+    def _write_draft(
+        self, number: int, key: str, procedure: str | None, data: dict[str, str] | None
+    ) -> None:
         """Store (or, with ``procedure`` None, delete) a draft unless a newer write happened."""
         with self._draft_lock:
             if number < self._draft_written:
                 return
-            if procedure is None:
+            if procedure is None or data is None:
                 self.services.store.delete_draft(key)
             else:
                 self.services.store.save_draft(key, procedure, data)
@@ -425,18 +430,16 @@ class NewDossierScreen(ttk.Frame):
     # -- saving ------------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Validate, check for duplicates, then register the dossier (off the Tk thread)."""
+        """Validate (once, in the store), check for duplicates, then register the dossier.
+
+        All of it runs off the Tk thread; a dossier the rules refuse comes back as a
+        ``ValidationError`` whose field errors are marked on the form.
+        """
         form, procedure = self.form, self.procedure
         if form is None or procedure is None:
             self.services.toast("Hãy chọn thủ tục và nhập hồ sơ trước khi lưu.", "info")
             return
         if self.saving:
-            return
-        errors = form.validate_all()
-        if errors:
-            form.focus_first_error()
-            more = f" (và {len(errors) - 1} mục khác)" if len(errors) > 1 else ""
-            self.status.configure(text=f"Chưa lưu: {errors[0].message}{more}", bootstyle="danger")
             return
         data = form.get_data()
         self.saving = True
@@ -445,7 +448,9 @@ class NewDossierScreen(ttk.Frame):
         form.flush_draft()
         store = self.services.store
 
-        def prepare_and_check(code: str, values: dict[str, str]) -> tuple[Any, list[Any]]:
+        def prepare_and_check(
+            code: str, values: dict[str, str]
+        ) -> tuple[PreparedDossier, list[DossierSummary]]:
             prepared = store.prepare_dossier(code, values)
             return prepared, store.find_duplicates(prepared)
 
@@ -458,7 +463,9 @@ class NewDossierScreen(ttk.Frame):
             description="Kiểm tra hồ sơ trùng",
         )
 
-    def _duplicates_checked(self, prepared: Any, duplicates: list[Any]) -> None:
+    def _duplicates_checked(
+        self, prepared: PreparedDossier, duplicates: list[DossierSummary]
+    ) -> None:
         if self.form is None:
             return
         if duplicates:
@@ -466,7 +473,9 @@ class NewDossierScreen(ttk.Frame):
         else:
             self._register_dossier(prepared, allow_duplicate=False)
 
-    def _review_duplicates(self, prepared: Any, duplicates: list[Any]) -> None:
+    def _review_duplicates(
+        self, prepared: PreparedDossier, duplicates: list[DossierSummary]
+    ) -> None:
         self.status.configure(text="Có thể trùng với hồ sơ đã có: hãy xem và quyết định.")
 
         def decided(result: Any) -> None:
@@ -482,11 +491,9 @@ class NewDossierScreen(ttk.Frame):
             if self.form is not None:
                 self.form.focus_first()
 
-        self.duplicate_dialog = DuplicateReviewDialog(
-            self, duplicates, on_result=decided, procedure_title=procedure_title
-        )
+        self.duplicate_dialog = DuplicateReviewDialog(self, duplicates, on_result=decided)
 
-    def _register_dossier(self, prepared: Any, *, allow_duplicate: bool) -> None:
+    def _register_dossier(self, prepared: PreparedDossier, *, allow_duplicate: bool) -> None:
         self.status.configure(text="Đang lưu hồ sơ…", bootstyle="secondary")
         register = functools.partial(
             self.services.store.register_prepared, prepared, allow_duplicate=allow_duplicate
@@ -494,7 +501,7 @@ class NewDossierScreen(ttk.Frame):
         self.services.tasks.run(
             register,
             on_done=self._saved,
-            on_error=self._save_failed,
+            on_error=functools.partial(self._save_failed, prepared=prepared),
             description="Lưu hồ sơ",
         )
 
@@ -505,7 +512,7 @@ class NewDossierScreen(ttk.Frame):
         except tkinter.TclError:
             pass
 
-    def _saved(self, record: Any) -> None:
+    def _saved(self, record: DossierRecord) -> None:
         self._done_saving()
         self.last_saved = record
         key = self.draft_key
@@ -516,23 +523,20 @@ class NewDossierScreen(ttk.Frame):
         self._drop_form()
         self.form_page.pack_forget()
         self.picker.pack(fill="both", expand=True)
-        number = getattr(record, "dossier_no", "") or ""
-        self.services.toast(f"Đã lưu hồ sơ {number}".strip() + ".", "success")
+        self.services.toast(f"Đã lưu hồ sơ {record.dossier_no}".strip() + ".", "success")
         self.services.navigate("dossier_detail", dossier_id=record.id)
 
-    def _save_failed(self, error: BaseException) -> None:
+    def _save_failed(
+        self, error: BaseException, *, prepared: PreparedDossier | None = None
+    ) -> None:
         self._done_saving()
-        from desktop.forms.model import ValidationError
-        from desktop.store.errors import DuplicateDossier
-
         if isinstance(error, ValidationError) and self.form is not None:
-            self.form.show_errors(error.errors)
-            first = error.errors[0].message if error.errors else ""
-            self.status.configure(text=f"Chưa lưu: {first}", bootstyle="danger")
+            self._show_invalid(self.form.show_save_errors(error.errors))
             return
-        if isinstance(error, DuplicateDossier) and self.form is not None:
+        if isinstance(error, DuplicateDossier) and self.form is not None and prepared is not None:
+            # Another save (a sync, say) registered a likely duplicate meanwhile: ask again.
             self.saving = True
-            self._review_duplicates(self.form.get_data(), list(error.duplicates))
+            self._review_duplicates(prepared, list(error.duplicates))
             return
         log.error("saving the dossier failed", exc_info=error)
         if self.form is not None:
@@ -546,6 +550,12 @@ class NewDossierScreen(ttk.Frame):
             bootstyle="danger",
         )
         self.services.toast("Chưa lưu được hồ sơ. Bản nháp vẫn được giữ.", "danger")
+
+    def _show_invalid(self, errors: list[FieldError]) -> None:
+        """Say that the dossier was not saved and what the first problem is."""
+        first = errors[0].message if errors else ""
+        more = f" (và {len(errors) - 1} mục khác)" if len(errors) > 1 else ""
+        self.status.configure(text=f"Chưa lưu: {first}{more}", bootstyle="danger")
 
 
 def _invoke(button: ttk.Button, _event: object = None) -> None:

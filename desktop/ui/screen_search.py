@@ -11,15 +11,16 @@ from __future__ import annotations
 import functools
 import logging
 import tkinter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
-from desktop.forms.dates import format_date_vn, format_datetime_vn
-from desktop.forms.lifecycle import status_label
-from desktop.forms.procedures import procedure_title
+from desktop.ui.display import summary_cells
 from desktop.ui.form_widgets import Debouncer
 from desktop.ui.services import Services
+
+if TYPE_CHECKING:
+    from desktop.store.dossiers import DossierSummary
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 RESULT_LIMIT = 50
 #: Quiet time in typing before a query starts.
 DEBOUNCE_MS = 150
+#: What the result columns show (``desktop.ui.display.SUMMARY_CELLS``).
+CELLS = ("dossier_no", "name", "procedure", "received", "due", "status")
 
 
 class SearchScreen(ttk.Frame):
@@ -42,7 +45,7 @@ class SearchScreen(ttk.Frame):
         """Build the search box and the result list."""
         super().__init__(master)
         self.services = services
-        self.results: list[Any] = []
+        self.results: list[DossierSummary] = []
         self.query_text = ""
         self._asked = 0
         self._shown = 0
@@ -121,7 +124,7 @@ class SearchScreen(ttk.Frame):
         """Return True when the shown results answer the last query asked."""
         return self._shown == self._asked and not self._debounce.pending
 
-    def _show(self, number: int, text: str, results: list[Any]) -> None:
+    def _show(self, number: int, text: str, results: list[DossierSummary]) -> None:
         if number < self._shown or number != self._asked:
             return  # an older query answered late: a newer one is on its way
         self._shown = number
@@ -129,20 +132,8 @@ class SearchScreen(ttk.Frame):
         tree = self.tree
         tree.delete(*tree.get_children())
         for summary in self.results:
-            tree.insert(
-                "",
-                "end",
-                iid=str(summary.id),
-                values=(
-                    summary.dossier_no,
-                    summary.display_name,
-                    procedure_title(summary.procedure),
-                    format_datetime_vn(summary.received_at),
-                    format_date_vn(summary.due_at) if summary.due_at else "",
-                    status_label(summary.status),
-                ),
-                tags=("late",) if getattr(summary, "late", False) else (),
-            )
+            tags = ("late",) if summary.late else ()
+            tree.insert("", "end", iid=summary.id, values=summary_cells(summary, CELLS), tags=tags)
         children = tree.get_children()
         if children:
             tree.selection_set(children[0])

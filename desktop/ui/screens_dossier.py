@@ -7,23 +7,36 @@ module is imported the first time it is shown, so start-up stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from desktop.ui.screen_registry import ScreenFactory, ScreenHost, ScreenLoader, lazy_factory
 
-#: Screen name → "module:class" of the screen, and its title in the shell.
-SCREENS: dict[str, tuple[str, str]] = {
-    "new_dossier": ("desktop.ui.screen_new_dossier:NewDossierScreen", "Hồ sơ mới"),
-    "search": ("desktop.ui.screen_search:SearchScreen", "Tìm kiếm hồ sơ"),
-    "dossier_detail": ("desktop.ui.screen_dossier_detail:DossierDetailScreen", "Chi tiết hồ sơ"),
+
+def _new_dossier() -> ScreenFactory:
+    from desktop.ui.screen_new_dossier import NewDossierScreen
+
+    return NewDossierScreen
+
+
+def _search() -> ScreenFactory:
+    from desktop.ui.screen_search import SearchScreen
+
+    return SearchScreen
+
+
+def _dossier_detail() -> ScreenFactory:
+    from desktop.ui.screen_dossier_detail import DossierDetailScreen
+
+    return DossierDetailScreen
+
+
+#: Screen name → the loader of the screen, and its title in the shell.
+SCREENS: dict[str, tuple[ScreenLoader, str]] = {
+    "new_dossier": (_new_dossier, "Hồ sơ mới"),
+    "search": (_search, "Tìm kiếm hồ sơ"),
+    "dossier_detail": (_dossier_detail, "Chi tiết hồ sơ"),
 }
 
 
-def register(shell: Any) -> None:
-    """Register the dossier screens with ``shell`` (``desktop.ui.shell.Shell``).
-
-    Args:
-        shell: anything with ``register_screen(name, factory, title=...)``.
-    """
-    from desktop.ui.shell import lazy_factory
-
-    for name, (target, title) in SCREENS.items():
-        shell.register_screen(name, lazy_factory(target), title=title)
+def register(shell: ScreenHost) -> None:
+    """Register the dossier screens with ``shell`` (``desktop.ui.shell.Shell``)."""
+    for name, (load, title) in SCREENS.items():
+        shell.register_screen(name, lazy_factory(load), title=title)

@@ -7,30 +7,73 @@ Screens never write SQL and never touch the network; they call the store (writes
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from desktop.sync.status import SyncStatus
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
+    # Types only: the store and the printing key are loaded after sign-in, not at start-up.
+    from desktop.printing.qr import Signer
+    from desktop.store.store import Store
     from desktop.ui.settings import Settings
     from desktop.ui.tasks import TaskRunner
 
 
+class SyncAttempt(TypedDict):
+    """One sync attempt the sync object remembers (for the sync panel's history)."""
+
+    at: dt.datetime
+    ok: bool
+    message: str
+
+
 class SyncService(Protocol):
-    """The sync object screens talk to (the engine, or a stand-in before enrolment)."""
+    """The sync object screens talk to: the engine and its scheduler (``desktop.app``)."""
 
     def status(self) -> SyncStatus:
         """Return the current sync status."""
         ...
 
     def sync_now(self) -> None:
-        """Start a sync soon, without waiting for it."""
+        """Start a sync soon, without waiting for it.
+
+        Raises:
+            RuntimeError: the device is not enrolled yet (the message says what to do).
+        """
         ...
 
     def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None] | None:
-        """Call ``callback(status)`` on every status change (from any thread)."""
+        """Call ``callback(status)`` on every status change (from any thread).
+
+        Returns:
+            A function that unsubscribes, or None when there is nothing to undo.
+        """
+        ...
+
+    def enrol(self, server_url: str, code: str) -> object:
+        """Enrol this device with the provincial server (slow: call it from a worker)."""
+        ...
+
+    def printout_signer(self) -> Signer:
+        """Return the device key's signing function for the QR code on printouts."""
+        ...
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Follow changed settings (the sync interval)."""
+        ...
+
+    def history(self, limit: int) -> list[SyncAttempt]:
+        """Return up to ``limit`` recorded sync attempts, newest first ([] when none are kept)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop syncing and release the network (the clerk signed out or the window closed)."""
         ...
 
 
@@ -64,10 +107,10 @@ class Services:
     """Everything a screen needs, handed to its factory.
 
     Attributes:
-        store: the open ``desktop.store.store.Store`` of the signed-in clerk.
+        store: the open store of the signed-in clerk.
         tasks: the task façade; run store writes and other slow work through it.
         settings: the profile's settings (call ``settings.save()`` after changing them).
-        sync: the sync object, or None when sync is not available in this build.
+        sync: the sync object, or None until it is built (it is built after sign-in).
         navigate: ``navigate(screen_name, **kwargs)`` shows another screen.
         toast: ``toast(message, kind="success")`` shows a short notice; kind is one of
             "success", "info", "warning", "danger".
@@ -76,7 +119,7 @@ class Services:
         profile_dir: the profile directory (settings, database, scans).
     """
 
-    store: Any
+    store: Store
     tasks: TaskRunner
     settings: Settings
     sync: SyncService | None = None
@@ -91,3 +134,22 @@ class Services:
         if self.sync is None:
             return SyncStatus()
         return self.sync.status()
+
+    def start_sync(self) -> bool:
+        """Ask the sync object to sync now; when it cannot, say why in a toast.
+
+        Returns:
+            True when a sync was started.
+        """
+        if self.sync is None:
+            self.toast(
+                "Máy chưa được cài đặt đồng bộ. Vào Cài đặt để nhập địa chỉ máy chủ.", "info"
+            )
+            return False
+        try:
+            self.sync.sync_now()
+        except Exception as exc:  # not enrolled, or the scheduler refused: tell the clerk
+            log.exception("sync_now failed")
+            self.toast(f"Không bắt đầu đồng bộ được: {exc}", "danger")
+            return False
+        return True

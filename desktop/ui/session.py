@@ -11,16 +11,23 @@ import logging
 import tkinter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from desktop.ui.services import Clerk, SyncService
-from desktop.ui.settings import Settings
+from desktop.ui.settings import Settings, move_server_url_to_profile
 from desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    # Types only: the store, the wizard and the shell are imported when first needed (the
+    # sign-in window must appear within the cold-start budget).
+    from desktop.store.store import Store
+    from desktop.ui.first_run import CreateStore, FirstRunResult
+    from desktop.ui.shell import Shell
 
 log = logging.getLogger(__name__)
 
 #: ``make_sync(store, settings, tasks)`` → the sync object (or None). Called after sign-in.
-SyncFactory = Callable[[Any, Settings, TaskRunner], SyncService | None]
+SyncFactory = Callable[["Store", Settings, TaskRunner], SyncService | None]
 
 
 def profile_exists(profile_dir: Path) -> bool:
@@ -43,13 +50,13 @@ def verify_password(profile_dir: Path, username: str, password: str) -> None:
     slots.unlock(username, password)
 
 
-def clerk_of(store: Any, username: str) -> Clerk:
+def clerk_of(store: Store, username: str) -> Clerk:
     """Return the signed-in clerk with the full name the store knows."""
     try:
         for clerk in store.clerks():
             if clerk.username == username:
                 return Clerk(username, clerk.full_name)
-    except Exception:
+    except Exception:  # a failed read only costs the full name in the status bar
         log.exception("could not read the clerk list")
     return Clerk(username, username)
 
@@ -75,7 +82,7 @@ class AppSession:
         tasks: TaskRunner,
         make_sync: SyncFactory | None = None,
         idle_check_ms: int = 5000,
-        create_store: Callable[..., Any] | None = None,
+        create_store: CreateStore | None = None,
         prebuild_screens: bool = True,
     ) -> None:
         """Remember the pieces; call ``start()`` to show the first frame."""
@@ -88,13 +95,13 @@ class AppSession:
         self.prebuild_screens = prebuild_screens
         self._pending_enrolment: tuple[str, str] | None = None
         self.settings = Settings.load(self.profile_dir) if self.profile_dir.exists() else Settings()
-        self.store: Any = None
+        self.store: Store | None = None
         self.sync: SyncService | None = None
-        self.shell: Any = None
+        self.shell: Shell | None = None
         self.frame: tkinter.Misc | None = None
         self.state = "new"
         #: Called after the shell is shown (the demo uses it to print a hint).
-        self.on_shell_shown: Callable[[Any], object] | None = None
+        self.on_shell_shown: Callable[[Shell], object] | None = None
 
     # -- states --------------------------------------------------------------------------------
 
@@ -162,26 +169,21 @@ class AppSession:
 
     # -- transitions ---------------------------------------------------------------------------
 
-    def _first_run_done(self, result: Any) -> None:
+    def _first_run_done(self, result: FirstRunResult) -> None:
         self.settings = Settings.load(self.profile_dir)
-        self.settings.update({"server_url": result.server_url})
         try:
             self.settings.save()
+            if result.server_url:
+                result.store.update_config(server_url=result.server_url)
         except OSError:
             log.exception("could not save the first settings")
-        if result.server_url:
-            try:
-                result.store.update_config(server_url=result.server_url)
-            except Exception:
-                log.exception("could not record the server address in the profile")
         if result.server_url and result.enrolment_code:
             self._pending_enrolment = (result.server_url, result.enrolment_code)
         self._open_shell(result.store, result.username)
 
     def enrol(self, server_url: str, code: str) -> None:
         """Enrol the device in the background; the clerk keeps working meanwhile."""
-        enrol = getattr(self.sync, "enrol", None)
-        if not callable(enrol) or self.shell is None:
+        if self.sync is None or self.shell is None:
             log.info("enrolment skipped: no sync engine (yet)")
             return
         shell = self.shell
@@ -190,18 +192,25 @@ class AppSession:
             shell.toast("Đã đăng ký máy với máy chủ tỉnh; hồ sơ sẽ được đồng bộ tự động.")
 
         def failed(error: BaseException) -> None:
+            from desktop.sync.engine import SyncError
+
+            reason = error.clerk_message if isinstance(error, SyncError) else error
             shell.toast(
-                f"Chưa đăng ký được máy với tỉnh: {getattr(error, 'clerk_message', error)}. "
-                "Máy vẫn làm việc bình thường; "
+                f"Chưa đăng ký được máy với tỉnh: {reason}. Máy vẫn làm việc bình thường; "
                 "hãy kiểm tra mạng và mã đăng ký rồi thử lại.",
                 "warning",
             )
 
         self.tasks.run(
-            enrol, server_url, code, on_done=done, on_error=failed, description="Đăng ký máy"
+            self.sync.enrol,
+            server_url,
+            code,
+            on_done=done,
+            on_error=failed,
+            description="Đăng ký máy",
         )
 
-    def _authenticate(self, username: str, password: str) -> Any:
+    def _authenticate(self, username: str, password: str) -> Store | None:
         # Runs on a worker thread. The clerk who locked the window only proves the password:
         # their open store and forms are kept.
         if self.shell is not None and self.store is not None and username == self.store.clerk:
@@ -211,7 +220,7 @@ class AppSession:
 
         return open_store(self.profile_dir, username, password)
 
-    def _signed_in(self, store: Any, username: str) -> None:
+    def _signed_in(self, store: Store | None, username: str) -> None:
         if store is None and self.shell is not None:
             self._drop_frame()
             self.shell.show()
@@ -224,11 +233,16 @@ class AppSession:
             self._stop_sync()
             if self.store is not None:
                 self.store.close()
+        assert store is not None  # only the clerk who locked gets None (handled above)
         self._open_shell(store, username)
 
-    def _open_shell(self, store: Any, username: str) -> None:
+    def _open_shell(self, store: Store, username: str) -> None:
         from desktop.ui.shell import Shell
 
+        try:
+            move_server_url_to_profile(self.profile_dir, store)
+        except OSError:
+            log.exception("could not move the server address out of the settings file")
         self.store = store
         self.sync = None
         self._drop_frame()
@@ -245,11 +259,10 @@ class AppSession:
         )
         self.shell.show()
         self.state = "shell"
-        warm_up = getattr(store, "warm_up", None)
-        if callable(warm_up):
-            # The first save pays for page-cache and statement warm-up (~240 ms measured);
-            # do it now, off the Tk thread, so the clerk's first "Lưu" is as fast as the rest.
-            self.tasks.run(warm_up, on_error=lambda _e: None, description="Chuẩn bị kho dữ liệu")
+        # The first save pays for page-cache and statement warm-up (~240 ms measured); do it
+        # now, off the Tk thread, so the clerk's first "Lưu" is as fast as the rest. A failure
+        # only costs that speed-up: the first save reports any real problem.
+        self.tasks.run(store.warm_up, on_error=lambda _e: None, description="Chuẩn bị kho dữ liệu")
         if self.make_sync is not None:
             # The engine pulls in crypto and HTTP: build it on a worker so the dashboard
             # appears at once; the status bar shows "not enrolled" until it is attached.
@@ -267,14 +280,12 @@ class AppSession:
         if self.on_shell_shown is not None:
             self.on_shell_shown(self.shell)
 
-    def _sync_ready(self, sync: SyncService | None, store: Any) -> None:
+    def _sync_ready(self, sync: SyncService | None, store: Store) -> None:
         if sync is None:
             return
         if self.shell is None or self.store is not store:
             # The clerk signed out meanwhile: this engine belongs to a closed session.
-            stop = getattr(sync, "stop", None)
-            if callable(stop):
-                stop()
+            sync.stop()
             return
         self.sync = sync
         self.shell.attach_sync(sync)
@@ -303,11 +314,10 @@ class AppSession:
             self.frame = None
 
     def _stop_sync(self) -> None:
-        stop = getattr(self.sync, "stop", None)
-        if callable(stop):
+        if self.sync is not None:
             try:
-                stop()
-            except Exception:
+                self.sync.stop()
+            except Exception:  # the window is closing or another clerk signs in: go on
                 log.exception("stopping sync failed")
         self.sync = None
 

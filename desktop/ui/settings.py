@@ -3,6 +3,10 @@
 A corrupt or unreadable file is moved aside and the defaults are used (Thonny's config.py):
 a broken settings file must never stop a clerk from working. Values of the wrong type or out
 of range fall back to their default one by one.
+
+The provincial server's address is not a setting: its one home is the profile config
+(``store.config.server_url``). Older releases kept it here too; :func:`move_server_url_to_profile`
+moves such a value into the profile config once.
 """
 
 from __future__ import annotations
@@ -13,11 +17,16 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
+#: The key older releases wrote the server address under (now in the profile config).
+LEGACY_SERVER_URL = "server_url"
 
 #: Themes offered in the settings screen: (ttkbootstrap theme name, Vietnamese label).
 THEMES: tuple[tuple[str, str], ...] = (
@@ -35,7 +44,6 @@ class Settings:
     """User settings of one profile.
 
     Attributes:
-        server_url: the provincial sync server's address ("" before enrolment).
         sync_interval_min: minutes between automatic syncs (1..1440).
         printer: the printer name to send slips and certificates to ("" = system default).
         date_words_mung: write days 1-10 as "mùng một" … "mùng mười" in dates in words.
@@ -48,7 +56,6 @@ class Settings:
         path: the file the settings are saved to (None = not saved).
     """
 
-    server_url: str = ""
     sync_interval_min: int = 5
     printer: str = ""
     date_words_mung: bool = True
@@ -75,22 +82,9 @@ class Settings:
         """
         path = Path(profile_dir) / SETTINGS_FILE
         settings = cls(path=path)
-        if not path.exists():
-            return settings
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(raw, dict):
-                raise ValueError("settings file does not hold a JSON object")
-        except (OSError, ValueError) as exc:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            aside = path.with_name(f"{SETTINGS_FILE}.corrupt-{stamp}")
-            log.warning("settings file %s is unreadable (%s); moved to %s", path, exc, aside)
-            try:
-                path.replace(aside)
-            except OSError:
-                log.exception("could not move the corrupt settings file aside")
-            return settings
-        settings.update(raw)
+        raw = _read_raw(path)
+        if raw is not None:
+            settings.update(raw)
         return settings
 
     def update(self, values: dict[str, Any]) -> list[str]:
@@ -131,13 +125,61 @@ class Settings:
         tmp.replace(self.path)
 
 
+def _read_raw(path: Path) -> dict[str, Any] | None:
+    """Return the JSON object in ``path``; None when there is none or it is moved aside."""
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("settings file does not hold a JSON object")
+    except (OSError, ValueError) as exc:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{SETTINGS_FILE}.corrupt-{stamp}")
+        log.warning("settings file %s is unreadable (%s); moved to %s", path, exc, aside)
+        try:
+            path.replace(aside)
+        except OSError:
+            log.exception("could not move the corrupt settings file aside")
+        return None
+    return raw
+
+
+def move_server_url_to_profile(profile_dir: str | os.PathLike[str], store: Store) -> bool:
+    """Move a server address an older release kept in ``settings.json`` into the profile config.
+
+    Done once, when the clerk signs in: the address goes to the profile config unless it
+    already has one (the device enrolled with it), and the file is rewritten without it.
+
+    Args:
+        profile_dir: the profile directory.
+        store: the open store of that profile.
+
+    Returns:
+        True when an address was moved into the profile config.
+    """
+    path = Path(profile_dir) / SETTINGS_FILE
+    raw = _read_raw(path)
+    if raw is None or LEGACY_SERVER_URL not in raw:
+        return False
+    url = raw[LEGACY_SERVER_URL]
+    moved = isinstance(url, str) and bool(url.strip()) and not store.config.server_url
+    if moved:
+        store.update_config(server_url=url.strip())
+        log.info("server address moved from %s to the profile config", path)
+    settings = Settings(path=path)
+    settings.update(raw)
+    settings.save()
+    return moved
+
+
 _FIELDS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "path")
 _INVALID = object()
 
 
 def _clean(name: str, value: Any) -> Any:
     """Return ``value`` normalised for setting ``name``, or ``_INVALID``."""
-    if name in ("server_url", "printer", "signer_name", "signer_title", "font_path"):
+    if name in ("printer", "signer_name", "signer_title", "font_path"):
         return value.strip() if isinstance(value, str) else _INVALID
     if name == "sync_interval_min":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -12,8 +12,10 @@ from typing import Any
 
 import ttkbootstrap as ttk
 
+from desktop.forms.vietnamese import date_in_words
+from desktop.sync.status import SyncState
 from desktop.ui.services import Services
-from desktop.ui.settings import THEMES
+from desktop.ui.settings import THEMES, ZERO_TENS_STYLES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ def list_printers() -> list[str]:
 
             flags = win32print.PRINTER_ENUM_LOCAL | win32print.PRINTER_ENUM_CONNECTIONS
             return [p[2] for p in win32print.EnumPrinters(flags)]
-        except Exception:
+        except Exception:  # pywin32 is optional (not a dependency) and the spooler may fail
             return []
     if shutil.which("lpstat") is None:
         return []
@@ -69,8 +71,47 @@ def _int_or_none(text: str) -> int | None:
         return None
 
 
+class _FormGrid:
+    """The settings form's two-column grid: a label, a widget, a hint and an error per row."""
+
+    def __init__(self, form: ttk.Frame, error_labels: dict[str, ttk.Label]) -> None:
+        """Fill ``form`` from its first row; record each row's error label by name."""
+        self.form = form
+        self.error_labels = error_labels
+        self.row = 0
+
+    def heading(self, text: str, *, first: bool = False) -> None:
+        """Add a section heading."""
+        ttk.Label(self.form, text=text, font="-size 12 -weight bold").grid(
+            row=self.row, column=0, columnspan=2, sticky="w", pady=(0 if first else 12, 0)
+        )
+        self.row += 1
+
+    def add(self, label: str, widget: tkinter.Widget, name: str, hint: str = "") -> None:
+        """Add a labelled widget with an optional hint and a (hidden) error line."""
+        ttk.Label(self.form, text=label).grid(
+            row=self.row, column=0, sticky="nw", pady=(8, 0), padx=(0, 12)
+        )
+        widget.grid(row=self.row, column=1, sticky="w", pady=(6, 0))
+        self.row += 1
+        if hint:
+            ttk.Label(self.form, text=hint, bootstyle="secondary").grid(
+                row=self.row, column=1, sticky="w"
+            )
+            self.row += 1
+        error = ttk.Label(self.form, text="", bootstyle="danger")
+        error.grid(row=self.row, column=1, sticky="w")
+        error.grid_remove()  # takes no room until there is something to say
+        self.error_labels[name] = error
+        self.row += 1
+
+
 class SettingsScreen(ttk.Frame):
-    """Edit the profile's settings; Lưu (or Ctrl+S) validates, saves and applies them."""
+    """Edit the profile's settings; Lưu (or Ctrl+S) validates, saves and applies them.
+
+    The server address is kept in the profile config (``store.config.server_url``), the other
+    values in the settings file.
+    """
 
     def __init__(self, master: tkinter.Misc, services: Services, **_kwargs: object) -> None:
         """Build the form from the current settings."""
@@ -101,32 +142,24 @@ class SettingsScreen(ttk.Frame):
         form = ttk.Frame(self)
         form.pack(fill="x", anchor="nw")
         form.columnconfigure(1, weight=1)
-        row = 0
+        grid = _FormGrid(form, self.error_labels)
+        self._build_sync(grid)
+        self._build_printing(grid)
+        self._build_appearance(grid)
 
-        def add(label: str, widget: tkinter.Widget, name: str, hint: str = "") -> None:
-            nonlocal row
-            ttk.Label(form, text=label).grid(
-                row=row, column=0, sticky="nw", pady=(8, 0), padx=(0, 12)
-            )
-            widget.grid(row=row, column=1, sticky="w", pady=(6, 0))
-            row += 1
-            if hint:
-                ttk.Label(form, text=hint, bootstyle="secondary").grid(
-                    row=row, column=1, sticky="w"
-                )
-                row += 1
-            error = ttk.Label(form, text="", bootstyle="danger")
-            error.grid(row=row, column=1, sticky="w")
-            error.grid_remove()  # takes no room until there is something to say
-            self.error_labels[name] = error
-            row += 1
-
-        ttk.Label(form, text="Đồng bộ", font="-size 12 -weight bold").grid(
-            row=row, column=0, columnspan=2, sticky="w"
+        self.load()
+        self._printers_task = services.tasks.run(
+            list_printers,
+            on_done=self._show_printers,
+            on_error=lambda _e: None,
+            description="Tìm máy in",
         )
-        row += 1
+
+    def _build_sync(self, grid: _FormGrid) -> None:
+        form = grid.form
+        grid.heading("Đồng bộ", first=True)
         self.server_entry = ttk.Entry(form, textvariable=self.vars["server_url"], width=48)
-        add(
+        grid.add(
             "Địa chỉ máy chủ tỉnh",
             self.server_entry,
             "server_url",
@@ -142,7 +175,7 @@ class SettingsScreen(ttk.Frame):
         self.enrol_button.pack(side="left", padx=8)
         self.enrol_state = ttk.Label(enrol_row, text="", bootstyle="secondary")
         self.enrol_state.pack(side="left")
-        add(
+        grid.add(
             "Mã đăng ký máy",
             enrol_row,
             "enrolment",
@@ -151,18 +184,17 @@ class SettingsScreen(ttk.Frame):
         self.interval_spin = ttk.Spinbox(
             form, from_=1, to=1440, textvariable=self.vars["sync_interval_min"], width=8
         )
-        add("Tự đồng bộ mỗi (phút)", self.interval_spin, "sync_interval_min")
+        grid.add("Tự đồng bộ mỗi (phút)", self.interval_spin, "sync_interval_min")
 
-        ttk.Label(form, text="In ấn", font="-size 12 -weight bold").grid(
-            row=row, column=0, columnspan=2, sticky="w", pady=(12, 0)
-        )
-        row += 1
+    def _build_printing(self, grid: _FormGrid) -> None:
+        form = grid.form
+        grid.heading("In ấn")
         self.printer_box = ttk.Combobox(form, textvariable=self.vars["printer"], width=40)
-        add("Máy in", self.printer_box, "printer", "Để trống để dùng máy in mặc định.")
+        grid.add("Máy in", self.printer_box, "printer", "Để trống để dùng máy in mặc định.")
         self.signer_entry = ttk.Entry(form, textvariable=self.vars["signer_name"], width=32)
-        add("Người ký giấy", self.signer_entry, "signer_name", "Họ tên lãnh đạo UBND xã ký.")
+        grid.add("Người ký giấy", self.signer_entry, "signer_name", "Họ tên lãnh đạo UBND xã ký.")
         self.signer_title_entry = ttk.Entry(form, textvariable=self.vars["signer_title"], width=24)
-        add("Chức vụ người ký", self.signer_title_entry, "signer_title")
+        grid.add("Chức vụ người ký", self.signer_title_entry, "signer_title")
         style_frame = ttk.Frame(form)
         self.mung_check = ttk.Checkbutton(
             style_frame,
@@ -175,7 +207,7 @@ class SettingsScreen(ttk.Frame):
         zero.pack(anchor="w", pady=(4, 0))
         ttk.Label(zero, text="Hàng chục bằng không đọc là:").pack(side="left")
         self.zero_tens_buttons: dict[str, ttk.Radiobutton] = {}
-        for value in ("linh", "lẻ"):
+        for value in ZERO_TENS_STYLES:
             button = ttk.Radiobutton(
                 zero,
                 text=f"«{value}»",
@@ -187,27 +219,20 @@ class SettingsScreen(ttk.Frame):
             self.zero_tens_buttons[value] = button
         self.preview = ttk.Label(style_frame, text="", bootstyle="info")
         self.preview.pack(anchor="w", pady=(4, 0))
-        add("Ngày tháng bằng chữ", style_frame, "date_words")
+        grid.add("Ngày tháng bằng chữ", style_frame, "date_words")
 
-        ttk.Label(form, text="Giao diện và bảo mật", font="-size 12 -weight bold").grid(
-            row=row, column=0, columnspan=2, sticky="w", pady=(12, 0)
-        )
-        row += 1
+    def _build_appearance(self, grid: _FormGrid) -> None:
+        form = grid.form
+        grid.heading("Giao diện và bảo mật")
         self.theme_box = ttk.Combobox(
             form, values=[label for _, label in THEMES], state="readonly", width=20
         )
-        add("Giao diện", self.theme_box, "theme")
+        grid.add("Giao diện", self.theme_box, "theme")
         self.idle_spin = ttk.Spinbox(
             form, from_=0, to=1440, textvariable=self.vars["idle_lock_minutes"], width=8
         )
-        add("Tự khoá máy sau (phút)", self.idle_spin, "idle_lock_minutes", "0 = không tự khoá.")
-
-        self.load()
-        self._printers_task = services.tasks.run(
-            list_printers,
-            on_done=self._show_printers,
-            on_error=lambda _e: None,
-            description="Tìm máy in",
+        grid.add(
+            "Tự khoá máy sau (phút)", self.idle_spin, "idle_lock_minutes", "0 = không tự khoá."
         )
 
     def on_show(self, **_kwargs: object) -> None:
@@ -218,10 +243,7 @@ class SettingsScreen(ttk.Frame):
     def load(self) -> None:
         """Fill the form from the saved settings."""
         settings = self.services.settings
-        # The profile also records the address the device enrolled with (installer, demo).
-        config = getattr(self.services.store, "config", None)
-        enrolled_url = getattr(config, "server_url", None) or ""
-        self.vars["server_url"].set(settings.server_url or enrolled_url)
+        self.vars["server_url"].set(self.services.store.config.server_url or "")
         self.vars["sync_interval_min"].set(str(settings.sync_interval_min))
         self.vars["printer"].set(settings.printer)
         self.vars["date_words_mung"].set(settings.date_words_mung)
@@ -260,11 +282,14 @@ class SettingsScreen(ttk.Frame):
         if errors:
             self.services.toast("Chưa lưu: hãy sửa các ô báo đỏ.", "warning")
             return
-        settings = self.services.settings
+        settings, store = self.services.settings, self.services.store
+        server_url = values.pop("server_url") or None
         old_theme = settings.theme
         settings.update(values)
         try:
             settings.save()
+            if server_url != store.config.server_url:
+                store.update_config(server_url=server_url)
         except OSError as exc:
             log.exception("saving settings failed")
             self.services.toast(
@@ -273,11 +298,10 @@ class SettingsScreen(ttk.Frame):
             return
         if settings.theme != old_theme:
             self._apply_theme(settings.theme)
-        apply = getattr(self.services.sync, "apply_settings", None)
-        if callable(apply):
+        if self.services.sync is not None:
             try:
-                apply(settings)
-            except Exception:
+                self.services.sync.apply_settings(settings)
+            except Exception:  # the settings are saved; sync follows them at its next start
                 log.exception("sync could not apply the new settings")
         self.services.toast("Đã lưu cài đặt.")
 
@@ -291,16 +315,16 @@ class SettingsScreen(ttk.Frame):
             problem = "Hãy nhập địa chỉ máy chủ tỉnh trước."
         elif not code:
             problem = "Hãy nhập mã đăng ký máy do CNTT tỉnh cấp."
-        enrol = getattr(self.services.sync, "enrol", None)
-        if not problem and not callable(enrol):
+        sync = self.services.sync
+        if not problem and sync is None:
             problem = "Bản cài đặt này chưa có chức năng đồng bộ."
         self._set_error("enrolment", problem)
-        if problem or not callable(enrol):
+        if problem or sync is None:
             return
         self.enrol_button.configure(state="disabled")
         self.enrol_state.configure(text="Đang đăng ký…")
         self.services.tasks.run(
-            enrol,
+            sync.enrol,
             url,
             code,
             on_done=lambda _r: self._enrolled(url),
@@ -313,18 +337,10 @@ class SettingsScreen(ttk.Frame):
             return
         self.enrol_button.configure(state="normal")
         self.code_var.set("")
-        settings = self.services.settings
-        settings.update({"server_url": url})
         try:
-            settings.save()
+            self.services.store.update_config(server_url=url)
         except OSError:
-            log.exception("saving settings failed")
-        update_config = getattr(self.services.store, "update_config", None)
-        if callable(update_config):
-            try:
-                update_config(server_url=url)
-            except Exception:
-                log.exception("recording the server address failed")
+            log.exception("recording the server address failed")
         self._show_enrolment()
         self.services.toast("Đã đăng ký máy với máy chủ tỉnh.")
 
@@ -346,20 +362,16 @@ class SettingsScreen(ttk.Frame):
             label.grid_remove()
 
     def _show_enrolment(self) -> None:
-        from desktop.sync.status import SyncState
-
         enrolled = self.services.sync_status().state is not SyncState.NOT_ENROLLED
         self.enrol_state.configure(text="Máy đã đăng ký với tỉnh." if enrolled else "")
 
     def _apply_theme(self, theme: str) -> None:
         try:
             ttk.Style.get_instance().theme_use(theme)  # type: ignore[union-attr]
-        except Exception:
+        except tkinter.TclError:  # a theme this ttkbootstrap does not know
             log.exception("theme %s could not be applied", theme)
 
     def _update_preview(self) -> None:
-        from desktop.forms.vietnamese import date_in_words
-
         zero_tens = str(self.vars["date_words_zero_tens"].get()) or "linh"
         try:
             text = date_in_words(

@@ -16,25 +16,27 @@ Screen names used across the app: "dashboard", "new_dossier", "search", "dossier
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import tkinter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ttkbootstrap as ttk
 
 from desktop.sync.status import SyncStatus
+from desktop.ui import screens_dossier
+from desktop.ui.screen_registry import ScreenFactory, ScreenLoader, lazy_factory
 from desktop.ui.services import Clerk, Services, SyncService
 from desktop.ui.settings import Settings
 from desktop.ui.tasks import TaskHandle, TaskRunner
 from desktop.ui.widgets.sync_indicator import SyncIndicator
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from desktop.store.store import Store
 
-ScreenFactory = Callable[..., tkinter.Misc]
+log = logging.getLogger(__name__)
 
 #: Left navigation: (screen name, label).
 NAVIGATION: tuple[tuple[str, str], ...] = (
@@ -56,29 +58,38 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("<F1>",), "F1", "Trợ giúp"),
 )
 
-#: Screens this module registers itself: name → "module:function" building it lazily.
-_OWN_SCREENS = {
-    "dashboard": "desktop.ui.dashboard:DashboardScreen",
-    "sync": "desktop.ui.sync_panel:SyncPanel",
-    "settings": "desktop.ui.settings_screen:SettingsScreen",
-    "help": "desktop.ui.help_screen:HelpScreen",
+
+def _dashboard() -> ScreenFactory:
+    from desktop.ui.dashboard import DashboardScreen
+
+    return DashboardScreen
+
+
+def _sync_panel() -> ScreenFactory:
+    from desktop.ui.sync_panel import SyncPanel
+
+    return SyncPanel
+
+
+def _settings() -> ScreenFactory:
+    from desktop.ui.settings_screen import SettingsScreen
+
+    return SettingsScreen
+
+
+def _help() -> ScreenFactory:
+    from desktop.ui.help_screen import HelpScreen
+
+    return HelpScreen
+
+
+#: Screens this module registers itself, each imported when it is first built.
+_OWN_SCREENS: dict[str, ScreenLoader] = {
+    "dashboard": _dashboard,
+    "sync": _sync_panel,
+    "settings": _settings,
+    "help": _help,
 }
-
-
-def lazy_factory(target: str) -> ScreenFactory:
-    """Return a factory that imports ``"module:attribute"`` only when the screen is first shown.
-
-    Keeps start-up cheap: a screen's module is imported when the clerk opens it.
-    """
-
-    def factory(master: tkinter.Misc, services: Services, **kwargs: Any) -> tkinter.Misc:
-        module_name, attr = target.split(":")
-        built: tkinter.Misc = getattr(importlib.import_module(module_name), attr)(
-            master, services, **kwargs
-        )
-        return built
-
-    return factory
 
 
 class PlaceholderScreen(ttk.Frame):
@@ -108,14 +119,14 @@ class Shell(ttk.Frame):
         profile_dir: the profile directory.
         idle_check_ms: how often idleness is checked (tests use a short period).
         register_default_screens: register dashboard, sync, settings, help and the dossier
-            screens (from ``desktop.ui.screens_dossier`` when present).
+            screens (``desktop.ui.screens_dossier``).
     """
 
     def __init__(
         self,
         root: tkinter.Tk,
         *,
-        store: Any,
+        store: Store,
         tasks: TaskRunner,
         settings: Settings,
         clerk: Clerk,
@@ -216,6 +227,8 @@ class Shell(ttk.Frame):
         if screen is None:
             try:
                 screen = factory(self.content, self.services, **kwargs)
+            except ImportError:
+                raise  # a broken install, not a bad moment: never hide it behind a placeholder
             except Exception:
                 log.exception("screen %r could not be built", name)
                 self.toast("Không mở được màn hình này. Hãy thử lại hoặc báo CNTT.", "danger")
@@ -243,11 +256,11 @@ class Shell(ttk.Frame):
         """
         wanted = names or tuple(n for n, _ in NAVIGATION)
         pending = [n for n in wanted if n in self._factories and n not in self._screens]
-        modules = [_OWN_SCREENS[n].split(":")[0] for n in pending if n in _OWN_SCREENS]
+        loaders = [_OWN_SCREENS[n] for n in pending if n in _OWN_SCREENS]
 
         def import_all() -> None:
-            for module in modules:
-                importlib.import_module(module)
+            for load in loaders:
+                load()
 
         def step() -> None:
             self._prebuild_after = None
@@ -265,9 +278,8 @@ class Shell(ttk.Frame):
             if self.winfo_exists():
                 self._prebuild_after = self.after(delay_ms, step)
 
-        self.services.tasks.run(
-            import_all, on_done=start, on_error=lambda _e: start(), description=""
-        )
+        # No on_error: a screen module that fails to import is reported by _task_failed.
+        self.services.tasks.run(import_all, on_done=start, description="")
 
     # -- notices ---------------------------------------------------------------------------
 
@@ -382,19 +394,8 @@ class Shell(ttk.Frame):
 
     def sync_now(self) -> None:
         """Start a sync (F5); says so when sync is not set up."""
-        sync = self.services.sync
-        if sync is None:
-            self.toast(
-                "Máy chưa được cài đặt đồng bộ. Vào Cài đặt để nhập địa chỉ máy chủ.", "info"
-            )
-            return
-        try:
-            sync.sync_now()
-        except Exception as exc:
-            log.exception("sync_now failed")
-            self.toast(f"Không bắt đầu đồng bộ được: {exc}", "danger")
-            return
-        self.toast("Đang đồng bộ…", "info")
+        if self.services.start_sync():
+            self.toast("Đang đồng bộ…", "info")
 
     def attach_sync(self, sync: SyncService) -> None:
         """Connect a sync object that became ready after the shell was built."""
@@ -425,7 +426,7 @@ class Shell(ttk.Frame):
             tasks.call_soon(self._show_if_alive, status)
 
         unsubscribe = sync.subscribe(changed)
-        if callable(unsubscribe):
+        if unsubscribe is not None:
             self._unsubscribe.append(unsubscribe)
 
     def _show_if_alive(self, status: SyncStatus) -> None:
@@ -437,19 +438,9 @@ class Shell(ttk.Frame):
     # -- building ------------------------------------------------------------------------------
 
     def _register_default_screens(self) -> None:
-        for name, target in _OWN_SCREENS.items():
-            self.register_screen(name, lazy_factory(target))
-        try:
-            dossier_screens = importlib.import_module("desktop.ui.screens_dossier")
-        except ImportError as exc:
-            log.warning("dossier screens unavailable: %s", exc)
-            return
-        register = getattr(dossier_screens, "register", None)
-        if callable(register):
-            try:
-                register(self)
-            except Exception:
-                log.exception("registering the dossier screens failed")
+        for name, load in _OWN_SCREENS.items():
+            self.register_screen(name, lazy_factory(load))
+        screens_dossier.register(self)
 
     def _build_menu(self) -> None:
         self.menubar = tkinter.Menu(self.root)
@@ -576,6 +567,7 @@ class Shell(ttk.Frame):
 
     def _save_current(self) -> None:
         screen = self.current_screen
+        # ``on_save`` is an optional screen hook (module docstring): only forms define it.
         if screen is None or not hasattr(screen, "on_save"):
             self.toast("Màn hình này không có gì để lưu.", "info")
             return
@@ -584,6 +576,7 @@ class Shell(ttk.Frame):
 
 def _call_hook(screen: object, name: str, *args: Any, **kwargs: Any) -> None:
     """Call an optional screen method; a failing hook is logged, never fatal."""
+    # The hooks are optional by contract (module docstring): a screen defines those it needs.
     hook = getattr(screen, name, None)
     if not callable(hook):
         return

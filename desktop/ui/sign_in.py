@@ -10,11 +10,14 @@ import logging
 import tkinter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ttkbootstrap as ttk
 
-from desktop.ui.tasks import TaskRunner
+from desktop.ui.tasks import TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,33 +29,33 @@ WRONG_PASSWORD = (
 
 def profile_usernames(profile_dir: Path) -> list[str]:
     """Return the clerks who may sign in to the profile ([] when it cannot be read)."""
-    try:
-        # The key-slot file alone, not the whole store module: this runs before the first
-        # window is drawn (cold-start budget).
-        from desktop.store import profile
-        from desktop.store.keyslots import KeySlots
+    # The key-slot file alone, not the whole store module: this runs before the first
+    # window is drawn (cold-start budget).
+    from desktop.store import profile
+    from desktop.store.keyslots import KeySlots
 
+    try:
         return list(KeySlots.load(profile.paths(Path(profile_dir))["keyslots"]).usernames())
-    except Exception:
+    except Exception:  # a damaged key file: the clerk still types the name, unlocking says why
         log.exception("could not list the clerks of %s", profile_dir)
         return []
 
 
 def commune_label(profile_dir: Path) -> str:
     """Return "Xã … (code)" for the profile's commune, or "" when unknown."""
-    try:
-        from desktop.forms.reference import commune_by_code
-        from desktop.store.profile import load_config
+    from desktop.forms.reference import commune_by_code
+    from desktop.store.profile import load_config
 
+    try:
         code = load_config(Path(profile_dir)).commune
         commune = commune_by_code(code)
         return f"{commune.name} ({code})" if commune else code
-    except Exception:
+    except Exception:  # only the commune line of the sign-in card is missing then
         log.exception("could not read the commune of %s", profile_dir)
         return ""
 
 
-def open_store(profile_dir: Path, username: str, password: str) -> Any:
+def open_store(profile_dir: Path, username: str, password: str) -> Store:
     """Unlock the store with a clerk's password (worker thread; key derivation is slow)."""
     from desktop.store.store import Store
 
@@ -61,10 +64,8 @@ def open_store(profile_dir: Path, username: str, password: str) -> Any:
 
 def is_wrong_password(error: BaseException) -> bool:
     """Return True when ``error`` means "wrong username or password"."""
-    try:
-        from desktop.store.errors import UnknownClerk, WrongPassword
-    except ImportError:
-        return type(error).__name__ in ("WrongPassword", "UnknownClerk")
+    from desktop.store.errors import UnknownClerk, WrongPassword
+
     return isinstance(error, (WrongPassword, UnknownClerk))
 
 
@@ -87,8 +88,8 @@ class SignInScreen(ttk.Frame):
         *,
         profile_dir: Path,
         tasks: TaskRunner,
-        on_success: Callable[[Any, str], object],
-        authenticate: Callable[[str, str], Any] | None = None,
+        on_success: Callable[[Store | None, str], object],
+        authenticate: Callable[[str, str], Store | None] | None = None,
         locked_by: str | None = None,
         locked_reason: str = "",
     ) -> None:
@@ -102,6 +103,7 @@ class SignInScreen(ttk.Frame):
         )
         self.working = False
         self.attempts = 0
+        self._profile_task: TaskHandle | None = None
 
         card = ttk.Frame(self, padding=40)
         card.place(relx=0.5, rely=0.42, anchor="center")
@@ -183,9 +185,8 @@ class SignInScreen(ttk.Frame):
 
     def destroy(self) -> None:
         """Drop pending callbacks, then the widgets."""
-        task = getattr(self, "_profile_task", None)
-        if task is not None:
-            task.cancel()
+        if self._profile_task is not None:
+            self._profile_task.cancel()
         super().destroy()
 
     def _on_return(self, _event: object) -> str:
@@ -226,7 +227,7 @@ class SignInScreen(ttk.Frame):
         self.progress.pack_forget()
         self.button.configure(state="normal")
 
-    def _succeeded(self, result: Any, username: str) -> None:
+    def _succeeded(self, result: Store | None, username: str) -> None:
         self._stop_busy()
         self.password_var.set("")
         self.message.configure(text="")

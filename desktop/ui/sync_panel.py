@@ -2,9 +2,8 @@
 
 The panel renders ``SyncStatus`` values (state as data) and the outbox counts; it never
 talks to the network itself: "Đồng bộ ngay" calls ``services.sync.sync_now()``.
-If the sync object offers ``history(limit)`` (a list of dicts with ``at``, ``ok`` and
-``message``), those entries are listed; otherwise the panel lists the status changes it saw
-since the window opened.
+The history lists the attempts the sync object recorded (``history(limit)``); when it has
+none, the status changes the panel saw since the window opened.
 """
 
 from __future__ import annotations
@@ -12,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tkinter
-from typing import Any
 
 import ttkbootstrap as ttk
 
+from desktop.forms.dates import format_date_vn, format_datetime_vn
 from desktop.sync.status import SyncState, SyncStatus
 from desktop.ui.services import Services
 from desktop.ui.widgets.sync_indicator import describe
@@ -52,7 +51,8 @@ def explain(status: SyncStatus) -> list[str]:
     """Return the sentences that explain a status to a clerk, most important first."""
     lines = [_STATE_TEXT.get(status.state, "")]
     if status.last_sync is not None:
-        lines.append(f"Lần đồng bộ thành công gần nhất: {status.last_sync:%H:%M ngày %d/%m/%Y}.")
+        last = status.last_sync
+        lines.append(f"Lần đồng bộ thành công gần nhất: {last:%H:%M} ngày {format_date_vn(last)}.")
     if status.pending:
         lines.append(f"{status.pending} thay đổi đang chờ gửi lên tỉnh.")
     if status.conflicts:
@@ -135,19 +135,8 @@ class SyncPanel(ttk.Frame):
 
     def sync_now(self) -> None:
         """Ask the engine to sync now."""
-        sync = self.services.sync
-        if sync is None:
-            self.services.toast(
-                "Máy chưa được cài đặt đồng bộ. Vào Cài đặt để nhập địa chỉ máy chủ.", "info"
-            )
-            return
-        try:
-            sync.sync_now()
-        except Exception as exc:
-            log.exception("sync_now failed")
-            self.services.toast(f"Không bắt đầu đồng bộ được: {exc}", "danger")
-            return
-        self.render(self.status.replace(state=SyncState.SYNCING, progress=None))
+        if self.services.start_sync():
+            self.render(self.status.replace(state=SyncState.SYNCING, progress=None))
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -174,12 +163,9 @@ class SyncPanel(ttk.Frame):
         self._fill_history()
 
     def _counts_text(self) -> str:
-        summary = getattr(self.services.store, "outbox_summary", None)
-        if not callable(summary):
-            return ""
         try:
-            counts = summary()
-        except Exception:
+            counts = self.services.store.outbox_summary()
+        except Exception:  # a store read failed: the panel still shows the sync state
             log.exception("outbox summary failed")
             return ""
         return (
@@ -189,23 +175,19 @@ class SyncPanel(ttk.Frame):
 
     def history_rows(self) -> list[tuple[str, str, str]]:
         """Return (time, result, detail) rows, newest first."""
-        source = getattr(self.services.sync, "history", None)
-        rows: list[tuple[str, str, str]] = []
-        if callable(source):
-            try:
-                entries: list[dict[str, Any]] = list(source(HISTORY_LIMIT))
-            except Exception:
-                log.exception("sync history failed")
-                entries = []
-            for entry in entries:
-                at = entry.get("at")
-                when = f"{at:%d/%m/%Y %H:%M}" if isinstance(at, dt.datetime) else str(at or "")
-                ok = bool(entry.get("ok", True))
-                rows.append((when, "Thành công" if ok else "Lỗi", str(entry.get("message", ""))))
-            return rows
-        for at, result, message in reversed(self._seen):
-            rows.append((f"{at:%d/%m/%Y %H:%M}", result, message))
-        return rows
+        attempts = self.services.sync.history(HISTORY_LIMIT) if self.services.sync else []
+        if attempts:
+            return [
+                (
+                    format_datetime_vn(attempt["at"]),
+                    "Thành công" if attempt["ok"] else "Lỗi",
+                    attempt["message"],
+                )
+                for attempt in attempts
+            ]
+        return [
+            (format_datetime_vn(at), result, message) for at, result, message in self._seen[::-1]
+        ]
 
     def _fill_history(self) -> None:
         self.history.delete(*self.history.get_children())

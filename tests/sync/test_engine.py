@@ -440,10 +440,10 @@ def test_a_paper_printed_before_enrolment_verifies_with_the_key_the_province_hol
 
     from sqlalchemy import create_engine, text
 
-    from desktop.forms.printing.pdf import render_receipt
-    from desktop.forms.printing.verify import verify_printout
     from desktop.forms.procedures import get_procedure
     from desktop.forms.receipt import build_receipt
+    from desktop.printing.pdf import render_receipt
+    from desktop.printing.verify import verify_printout
     from protocol.keys import PrivateKeys, PublicKeys
 
     device = make_device(sqlite_server, "printer", enrol=False)

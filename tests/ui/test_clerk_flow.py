@@ -188,30 +188,33 @@ def test_a_clerk_registers_finds_and_prints_a_birth(gui, session, tasks, tmp_pat
 
     # 5. Print the receipt slip, send for signature, print the certificate.
     opened: list[Path] = []
-    detail.open_pdf = lambda path: opened.append(path) or True
-    detail.to_printer.set(False)
-    gui.click(detail.print_receipt_button)
-    gui.wait_until(lambda: "receipt" in detail.printouts and not tasks.running(), 30)
+    detail.printing.open_pdf = lambda path: opened.append(path) or True
+    detail.printing.to_printer.set(False)
+    gui.click(detail.printing.print_receipt_button)
+    gui.wait_until(lambda: "receipt" in detail.printing.printouts and not tasks.running(), 30)
     gui.click(detail.transition_buttons["cho_ky"])
     gui.wait_until(lambda: detail.status_badge.cget("text") == "Chờ ký", 10)
-    gui.click(detail.print_certificate_button)
-    gui.wait_until(lambda: "certificate" in detail.printouts and not tasks.running(), 30)
-    assert opened == [detail.printouts["receipt"], detail.printouts["certificate"]]
+    gui.click(detail.printing.print_certificate_button)
+    gui.wait_until(lambda: "certificate" in detail.printing.printouts and not tasks.running(), 30)
+    assert opened == [
+        detail.printing.printouts["receipt"],
+        detail.printing.printouts["certificate"],
+    ]
     gui.screenshot("flow_printed")
 
     record = store.get_dossier(record.id)
     pngs = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
     pngs.mkdir(parents=True, exist_ok=True)
-    receipt = pdf_text(detail.printouts["receipt"])
+    receipt = pdf_text(detail.printing.printouts["receipt"])
     assert "PHIẾU TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in receipt
     assert "GIÀNG A PAO" in receipt or "Giàng A Pao" in receipt
     assert record.dossier_no in receipt
     assert "Đăng ký khai sinh" in receipt
     assert "XÃ KHAO MANG" in receipt
     assert "Lò Thị Lan" in receipt
-    render_png(detail.printouts["receipt"], pngs)
+    render_png(detail.printing.printouts["receipt"], pngs)
 
-    certificate = pdf_text(detail.printouts["certificate"])
+    certificate = pdf_text(detail.printing.printouts["certificate"])
     assert "GIẤY KHAI SINH" in certificate
     assert "GIÀNG A XÀ" in certificate
     assert "Sùng Thị Mỷ" in certificate
@@ -219,4 +222,4 @@ def test_a_clerk_registers_finds_and_prints_a_birth(gui, session, tasks, tmp_pat
     assert " ".join(words.split()) in flat  # the date of birth in words
     assert f"Số: {record.book_number}" in flat
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in certificate
-    render_png(detail.printouts["certificate"], pngs)
+    render_png(detail.printing.printouts["certificate"], pngs)

@@ -27,8 +27,8 @@ def detail(gui, shell, tasks, dossier):  # noqa: F811
     assert isinstance(screen, DossierDetailScreen)
     screen.opened: list = []
     screen.printed: list = []
-    screen.open_pdf = lambda path: screen.opened.append(path) or True
-    screen.print_pdf = lambda path, printer: screen.printed.append((path, printer)) or True
+    screen.printing.open_pdf = lambda path: screen.opened.append(path) or True
+    screen.printing.print_pdf = lambda path, printer: screen.printed.append((path, printer)) or True
     gui.wait_until(lambda: screen.record is not None and not tasks.running(), 10)
     return screen
 
@@ -58,7 +58,7 @@ def test_header_and_every_field_by_section(gui, detail, dossier):
     assert "Tỉnh Lào Cai" in texts  # province shown by name, not code "15"
     born = dossier.record["data.tre_ngay_sinh"]
     assert f"{born[8:10]}/{born[5:7]}/{born[:4]}" in texts
-    assert detail.print_certificate_button.cget("text") == "In giấy khai sinh"
+    assert detail.printing.print_certificate_button.cget("text") == "In giấy khai sinh"
     gui.screenshot("dossier_detail")
 
 
@@ -71,7 +71,7 @@ def test_transitions_follow_the_lifecycle_and_fill_the_timeline(gui, detail, tas
     gui.click(detail.transition_buttons["hoan_thanh"])
     gui.wait_until(lambda: detail.status_badge.cget("text") == "Hoàn thành", 10)
     assert detail.transition_buttons == {}
-    steps = [detail.timeline.item(i, "values")[2] for i in detail.timeline.get_children()]
+    steps = [detail.timeline.tree.item(i, "values")[2] for i in detail.timeline.tree.get_children()]
     assert steps == ["Tiếp nhận", "Chờ ký", "Hoàn thành"]
     assert store.get_dossier(dossier.id).status == "hoan_thanh"
     detail.tabs.select(1)
@@ -89,7 +89,7 @@ def test_cancel_needs_a_reason(gui, detail, tasks, store, dossier):  # noqa: F81
     gui.type_text(dialog.entry, "Nop nham ho so")
     gui.press_keys("Return")
     gui.wait_until(lambda: detail.status_badge.cget("text") == "Huỷ", 10)
-    notes = [detail.timeline.item(i, "values")[4] for i in detail.timeline.get_children()]
+    notes = [detail.timeline.tree.item(i, "values")[4] for i in detail.timeline.tree.get_children()]
     assert "Nop nham ho so" in notes
 
 
@@ -116,15 +116,18 @@ def _noisy_scan(width: int = 1400, height: int = 1980) -> bytes:
 def test_imported_scan_is_compacted_and_shows_sizes_before_and_after(gui, detail, tasks, tmp_path):
     path = tmp_path / "giay-chung-sinh.png"
     path.write_bytes(_noisy_scan())
-    detail.ask_scan_path = lambda: str(path)
+    detail.scans.ask_scan_path = lambda: str(path)
     detail.tabs.select(2)
-    gui.click(detail.import_button)
-    gui.wait_until(lambda: detail.last_scan is not None and not tasks.running(), 30)
-    scan = detail.last_scan
+    gui.click(detail.scans.import_button)
+    gui.wait_until(lambda: detail.scans.last_scan is not None and not tasks.running(), 30)
+    scan = detail.scans.last_scan
     assert scan.size_after < scan.size_before / 3
-    text = detail.scan_label.cget("text")
+    text = detail.scans.scan_label.cget("text")
     assert "→" in text and "MB" in text and "KB" in text
-    rows = [detail.attachment_tree.item(i, "values") for i in detail.attachment_tree.get_children()]
+    rows = [
+        detail.scans.attachment_tree.item(i, "values")
+        for i in detail.scans.attachment_tree.get_children()
+    ]
     assert len(rows) == 1
     assert rows[0][0] == "giay-chung-sinh.jpg" or rows[0][0].startswith("giay-chung-sinh")
     gui.screenshot("dossier_detail_attachments")
@@ -133,16 +136,16 @@ def test_imported_scan_is_compacted_and_shows_sizes_before_and_after(gui, detail
 def test_a_file_that_is_no_scan_is_refused_with_a_message(gui, detail, tasks, tmp_path):
     path = tmp_path / "ghi-chu.jpg"
     path.write_bytes(b"day khong phai anh")
-    detail.import_scan(str(path))
+    detail.scans.import_scan(str(path))
     gui.wait_until(lambda: not tasks.running(), 10)
-    assert detail.scan_label.cget("text").startswith("Không nhập được")
-    assert detail.attachment_tree.get_children() == ()
+    assert detail.scans.scan_label.cget("text").startswith("Không nhập được")
+    assert detail.scans.attachment_tree.get_children() == ()
 
 
 def test_print_receipt_and_certificate_make_pdfs_and_hand_them_over(gui, detail, tasks):
-    detail.print_receipt()
-    gui.wait_until(lambda: "receipt" in detail.printouts and not tasks.running(), 30)
-    receipt = detail.printouts["receipt"]
+    detail.printing.print_receipt()
+    gui.wait_until(lambda: "receipt" in detail.printing.printouts and not tasks.running(), 30)
+    receipt = detail.printing.printouts["receipt"]
     assert receipt.read_bytes().startswith(b"%PDF")
     assert detail.opened == [receipt]
     text = subprocess.run(
@@ -150,18 +153,20 @@ def test_print_receipt_and_certificate_make_pdfs_and_hand_them_over(gui, detail,
     ).stdout
     assert "Giàng A Xà" in text or "Giàng A Pao" in text
 
-    detail.to_printer.set(True)
+    detail.printing.to_printer.set(True)
     detail.services.settings.printer = "may-in-mot-cua"
-    detail.print_certificate()
-    gui.wait_until(lambda: "certificate" in detail.printouts and not tasks.running(), 30)
-    assert detail.printed == [(detail.printouts["certificate"], "may-in-mot-cua")]
+    detail.printing.print_certificate()
+    gui.wait_until(lambda: "certificate" in detail.printing.printouts and not tasks.running(), 30)
+    assert detail.printed == [(detail.printing.printouts["certificate"], "may-in-mot-cua")]
     assert detail.message.cget("text").startswith("Đã gửi tới máy in")
 
 
 def test_audit_trail_lists_who_did_what(gui, detail):
-    rows = [detail.audit_tree.item(i, "values") for i in detail.audit_tree.get_children()]
+    rows = [detail.audit.tree.item(i, "values") for i in detail.audit.tree.get_children()]
     assert rows and rows[0][1] == "lan"
     assert rows[0][2] == "dossier.create"
+    detail.tabs.select(3)
+    gui.screenshot("dossier_detail_audit")
 
 
 def test_values_are_written_the_way_clerks_read_them():

@@ -74,7 +74,7 @@ def test_wizard_completes_by_keyboard_and_opens_the_dashboard(gui, session, tmp_
     assert "Nguyễn Thị Lan" in shell.clerk_label.cget("text")
     assert session.store.commune == "04456"
     assert (tmp_path / "new-profile" / "store.db").exists()
-    assert session.settings.server_url == "https://dongbo.laocai.example"
+    assert session.store.config.server_url == "https://dongbo.laocai.example"
     gui.screenshot("first_run_5_done_dashboard")
 
 

@@ -133,7 +133,7 @@ def test_dropdowns_search_as_you_type_without_diacritics(gui, make_form):
 
 
 def test_commune_dropdown_finds_old_and_variant_names():
-    from desktop.ui.form_renderer import commune_options
+    from desktop.ui.form_options import commune_options
 
     options = commune_options()
     assert options.search("mu cang chai")[0].label == "Xã Mù Cang Chải"

@@ -191,3 +191,25 @@ def test_the_next_dossier_starts_from_an_empty_form(gui, shell, store, tasks):  
     assert "tre_ho" not in data and "nguoi_yeu_cau_ho_ten" not in data
     assert data["tre_quoc_tich"] == "Việt Nam"  # defaults are back
     assert not again.errors and not again.dirty
+
+
+def test_saving_validates_once_in_the_store(gui, shell, store, monkeypatch):  # noqa: F811
+    from desktop.forms import validation
+
+    screen = open_new(gui, shell)
+    form = open_form(gui, screen)
+    fill_birth(screen, nguoi_yeu_cau_so_dinh_danh="12345")
+    checks: list[str] = []
+    validate = validation.validate
+
+    def counted(procedure, data, **kwargs):
+        checks.append(procedure.code)
+        return validate(procedure, data, **kwargs)
+
+    monkeypatch.setattr(validation, "validate", counted)
+    screen.save()
+    gui.wait_until(lambda: screen.status.cget("text").startswith("Chưa lưu"), 10)
+    assert checks == ["khai_sinh"]  # the store's prepare_dossier, and nothing else
+    bad = form.rows["nguoi_yeu_cau_so_dinh_danh"]
+    assert "12" in bad.message.cget("text")
+    gui.wait_until(lambda: gui.root.focus_get() == bad.widget)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.ui.settings import SETTINGS_FILE, Settings
+from desktop.store.profile import load_config
+from desktop.ui.settings import SETTINGS_FILE, Settings, move_server_url_to_profile
 from desktop.ui.settings_screen import SettingsScreen, validate
 
 # -- the settings file --------------------------------------------------------------------------
@@ -23,7 +24,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     settings = Settings.load(tmp_path)
     settings.update(
         {
-            "server_url": " https://dongbo.laocai.gov.vn ",
+            "signer_name": " Lò Văn Minh ",
             "sync_interval_min": 15,
             "printer": "Canon LBP2900",
             "date_words_mung": False,
@@ -34,7 +35,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     )
     settings.save()
     again = Settings.load(tmp_path)
-    assert again.server_url == "https://dongbo.laocai.gov.vn"
+    assert again.signer_name == "Lò Văn Minh"
     assert (again.sync_interval_min, again.printer, again.theme) == (
         15,
         "Canon LBP2900",
@@ -81,6 +82,47 @@ def test_bad_values_fall_back_one_by_one(tmp_path: Path) -> None:
     assert settings.idle_lock_minutes == Settings().idle_lock_minutes
 
 
+def test_the_server_address_is_not_a_setting(tmp_path: Path) -> None:
+    settings = Settings.load(tmp_path)
+    assert settings.update({"server_url": "https://dongbo.laocai.gov.vn"}) == []
+    settings.save()
+    assert "server_url" not in json.loads((tmp_path / SETTINGS_FILE).read_text("utf-8"))
+
+
+def test_an_old_settings_file_with_a_server_address_still_loads(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_FILE).write_text(
+        json.dumps({"server_url": "https://dongbo.laocai.gov.vn", "printer": "HP"}),
+        encoding="utf-8",
+    )
+    settings = Settings.load(tmp_path)
+    assert settings.printer == "HP"
+    assert not hasattr(settings, "server_url")
+    assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_an_old_server_address_moves_into_the_profile_config_once(store, profile_dir) -> None:
+    (profile_dir / SETTINGS_FILE).write_text(
+        json.dumps({"server_url": " https://dongbo.laocai.gov.vn ", "printer": "HP"}),
+        encoding="utf-8",
+    )
+    assert move_server_url_to_profile(profile_dir, store) is True
+    assert store.config.server_url == "https://dongbo.laocai.gov.vn"
+    assert load_config(profile_dir).server_url == "https://dongbo.laocai.gov.vn"
+    kept = json.loads((profile_dir / SETTINGS_FILE).read_text("utf-8"))
+    assert "server_url" not in kept and kept["printer"] == "HP"
+    assert move_server_url_to_profile(profile_dir, store) is False  # once
+
+
+def test_the_enrolled_address_wins_over_an_old_settings_file(store, profile_dir) -> None:
+    store.update_config(server_url="http://10.15.0.2:8080")
+    (profile_dir / SETTINGS_FILE).write_text(
+        json.dumps({"server_url": "https://cu.laocai.gov.vn"}), encoding="utf-8"
+    )
+    assert move_server_url_to_profile(profile_dir, store) is False
+    assert load_config(profile_dir).server_url == "http://10.15.0.2:8080"
+    assert "server_url" not in json.loads((profile_dir / SETTINGS_FILE).read_text("utf-8"))
+
+
 def test_validate_messages_are_vietnamese() -> None:
     ok = {"server_url": "", "sync_interval_min": 5, "idle_lock_minutes": 10}
     assert validate(ok) == {}
@@ -119,7 +161,7 @@ def test_settings_screen_saves_and_values_persist(gui, services, profile_dir: Pa
     assert services.toasts[-1] == ("Đã lưu cài đặt.", "success")
 
     reloaded = Settings.load(profile_dir)
-    assert reloaded.server_url == "https://dongbo.laocai.gov.vn"
+    assert load_config(profile_dir).server_url == "https://dongbo.laocai.gov.vn"
     assert reloaded.sync_interval_min == 15
     assert reloaded.date_words_mung is False
     assert reloaded.date_words_zero_tens == "lẻ"
@@ -139,7 +181,7 @@ def test_invalid_settings_are_not_saved(gui, services, profile_dir: Path) -> Non
     assert screen.error_labels["sync_interval_min"].cget("text")
     assert services.toasts[-1][1] == "warning"
     assert not (profile_dir / SETTINGS_FILE).exists()
-    assert services.settings.server_url == ""
+    assert load_config(profile_dir).server_url is None
     gui.screenshot("settings_errors")
 
 
@@ -206,7 +248,7 @@ def test_enrolment_from_settings(gui, services, profile_dir: Path) -> None:
     gui.click(screen.enrol_button)
     gui.wait_until(lambda: screen.enrol_state.cget("text") == "Máy đã đăng ký với tỉnh.")
     assert calls[-1] == ("http://127.0.0.1:8765", "7K2QD-M4XTA")
-    assert Settings.load(profile_dir).server_url == "http://127.0.0.1:8765"
+    assert load_config(profile_dir).server_url == "http://127.0.0.1:8765"
     assert services.store.config.server_url == "http://127.0.0.1:8765"
 
 

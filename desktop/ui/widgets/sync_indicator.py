@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tkinter
+from collections.abc import Callable
 
 import ttkbootstrap as ttk
 
@@ -69,7 +70,9 @@ class SyncIndicator(ttk.Frame):
     Clicking it calls ``on_click`` (the shell opens the sync panel).
     """
 
-    def __init__(self, master: tkinter.Misc, *, on_click: object = None) -> None:
+    def __init__(
+        self, master: tkinter.Misc, *, on_click: Callable[[], object] | None = None
+    ) -> None:
         """Create the indicator showing "not enrolled" until ``show`` is called."""
         super().__init__(master)
         self._dot = ttk.Label(self, text="●")
@@ -79,7 +82,7 @@ class SyncIndicator(ttk.Frame):
         self._bar = ttk.Progressbar(self, length=80, mode="determinate", maximum=1.0)
         self.text = ""
         self.bootstyle = ""
-        if callable(on_click):
+        if on_click is not None:
             for widget in (self, self._dot, self._label):
                 widget.bind("<Button-1>", lambda _e: on_click())
         self.show(SyncStatus())

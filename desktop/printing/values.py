@@ -10,11 +10,33 @@ import dataclasses
 import datetime as dt
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from desktop.forms.dates import format_date_vn, parse_iso_date
 from desktop.forms.model import DATA_PREFIX, FieldKind, Procedure
-from desktop.forms.printing.layout import DocumentLayout, sources_of, split_source
+from desktop.forms.receipt import ReceiptSlip
+from desktop.printing.layout import DocumentLayout, sources_of, split_source
+
+
+class StoredDossier(Protocol):
+    """A stored dossier that carries its flat record (the store's ``DossierRecord``).
+
+    Printing never imports the store: anything with a ``record`` mapping prints.
+    """
+
+    @property
+    def record(self) -> Mapping[str, Any]:
+        """The flat dossier record (metadata and ``data.<field>`` keys)."""
+        ...
+
+
+DossierInput = Mapping[str, Any] | StoredDossier
+"""What printing and verification accept: the flat record, or a stored dossier holding it."""
+
+
+def flat_record(dossier: DossierInput) -> Mapping[str, Any]:
+    """Return the flat record of a dossier given either way."""
+    return dossier if isinstance(dossier, Mapping) else dossier.record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,10 +52,10 @@ class DateWordsStyle:
     zero_tens: str = "linh"
 
     @classmethod
-    def coerce(cls, value: object) -> DateWordsStyle:
-        """Accept a style, None (the default style), a mapping or a settings object.
+    def coerce(cls, value: DateWordsStyle | Mapping[str, object] | None) -> DateWordsStyle:
+        """Accept a style, None (the default style) or a mapping of the settings.
 
-        A mapping or object may use ``mung``/``zero_tens`` or the settings names
+        A mapping may use ``mung``/``zero_tens`` or the settings names
         ``date_words_mung``/``date_words_zero_tens``; anything unknown is the default.
         """
         if value is None:
@@ -43,10 +65,8 @@ class DateWordsStyle:
 
         def pick(*names: str, default: object) -> object:
             for name in names:
-                if isinstance(value, Mapping) and name in value:
+                if name in value:
                     return value[name]
-                if not isinstance(value, Mapping) and hasattr(value, name):
-                    return getattr(value, name)
             return default
 
         mung = pick("mung", "date_words_mung", default=False)
@@ -150,13 +170,14 @@ class Values:
         record: Mapping[str, Any],
         context: Mapping[str, str],
         *,
-        slip: object | None = None,
+        slip: ReceiptSlip | None = None,
         style: DateWordsStyle | None = None,
     ) -> None:
         self.procedure = procedure
         self.record = record
         self.context = context
-        self.slip = slip
+        # ``slip:<name>`` sources name the slip's fields (layout.py): read them by name.
+        self.slip_fields: dict[str, Any] = dataclasses.asdict(slip) if slip is not None else {}
         self.style = style or DateWordsStyle()
 
     # -- text --------------------------------------------------------------------------------
@@ -245,7 +266,7 @@ class Values:
         return _text(value)
 
     def _raw_slip(self, key: str) -> Any:
-        value = getattr(self.slip, key, None) if self.slip is not None else None
+        value = self.slip_fields.get(key)
         # A count of 0 (no copies asked for) prints as nothing, so an optional line drops.
         return None if value == 0 and not isinstance(value, bool) else value
 

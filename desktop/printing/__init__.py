@@ -9,12 +9,12 @@ fpdf2, segno and cryptography are imported only when a paper is drawn or checked
 
 from __future__ import annotations
 
-from desktop.forms.printing.fonts import FontNotFound, FontSet, find_serif_fonts
-from desktop.forms.printing.pdf import render_certificate, render_receipt
-from desktop.forms.printing.qr import QrPayload, parse_payload
-from desktop.forms.printing.system import open_with_system_viewer, send_to_default_printer
-from desktop.forms.printing.values import DateWordsStyle
-from desktop.forms.printing.verify import verify_printout
+from desktop.printing.fonts import FontNotFound, FontSet, find_serif_fonts
+from desktop.printing.pdf import render_certificate, render_receipt
+from desktop.printing.qr import QrPayload, parse_payload
+from desktop.printing.system import open_with_system_viewer, send_to_default_printer
+from desktop.printing.values import DateWordsStyle
+from desktop.printing.verify import verify_printout
 
 __all__ = [
     "DateWordsStyle",

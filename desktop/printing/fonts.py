@@ -232,10 +232,8 @@ def covers_vietnamese(path: Path) -> bool:
     Returns:
         False for unreadable files or fonts that lack any probed letter.
     """
-    try:
-        from fontTools.ttLib import TTFont  # fpdf2 depends on fontTools; import it lazily
-    except ImportError:  # pragma: no cover - fpdf2 always brings it
-        return True
+    from fontTools.ttLib import TTFont  # fpdf2 depends on fontTools; import it lazily
+
     try:
         with TTFont(str(path), lazy=True, fontNumber=0) as font:
             cmap = font.getBestCmap() or {}

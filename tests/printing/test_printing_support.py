@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.forms.printing import fonts as fonts_module
-from desktop.forms.printing import system
-from desktop.forms.printing.fonts import FontNotFound, covers_vietnamese, find_serif_fonts
-from desktop.forms.printing.qr import (
+from desktop.printing import fonts as fonts_module
+from desktop.printing import system
+from desktop.printing.fonts import FontNotFound, covers_vietnamese, find_serif_fonts
+from desktop.printing.qr import (
     PayloadError,
     facts_digest,
     make_payload,
@@ -123,6 +123,16 @@ def _fake_program(folder: Path, name: str, body: str) -> None:
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
 
 
+def _empty_path_and_pdf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Path, Path]:
+    """Make PATH an empty folder (for fake programs) and write a tiny PDF; return both."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pdf = tmp_path / "giay.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir, pdf
+
+
 @pytest.mark.skipif(sys.platform.startswith("win"), reason="uses sh scripts as fake programs")
 def test_printing_goes_through_lp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
@@ -143,11 +153,7 @@ def test_printing_goes_through_lp(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 def test_printer_refusal_and_missing_cups_are_explained(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    pdf = tmp_path / "giay.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    monkeypatch.setenv("PATH", str(bin_dir))
+    bin_dir, pdf = _empty_path_and_pdf(monkeypatch, tmp_path)
     missing = system.send_to_default_printer(pdf)
     assert not missing and "cups-client" in missing.message
     _fake_program(bin_dir, "lp", 'echo "lp: Error - No default destination." >&2; exit 1')
@@ -160,11 +166,7 @@ def test_printer_refusal_and_missing_cups_are_explained(
 def test_viewer_is_started_or_its_absence_explained(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    pdf = tmp_path / "giay.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    monkeypatch.setenv("PATH", str(bin_dir))
+    bin_dir, pdf = _empty_path_and_pdf(monkeypatch, tmp_path)
     absent = system.open_with_system_viewer(pdf)
     assert not absent and "xdg-utils" in absent.message
     log = tmp_path / "open.log"
@@ -180,7 +182,7 @@ def test_viewer_is_started_or_its_absence_explained(
 
 def test_printing_package_imports_no_heavy_libraries() -> None:
     code = (
-        "import sys, desktop.forms.printing; "
+        "import sys, desktop.printing; "
         "print(sorted(m for m in ('fpdf', 'segno', 'PIL', 'cryptography', 'fontTools') "
         "if m in sys.modules))"
     )
@@ -217,7 +219,7 @@ def test_digest_changes_with_any_printed_value() -> None:
 
 
 def test_issuing_unit_is_read_from_names_and_codes() -> None:
-    from desktop.forms.printing.values import Unit
+    from desktop.printing.values import Unit
 
     assert Unit.parse("Xã Mù Cang Chải").unit == "xã Mù Cang Chải"
     assert (

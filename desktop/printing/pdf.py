@@ -16,12 +16,13 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from desktop.forms.dates import format_date_vn
-from desktop.forms.printing.documents import RECEIPT_SLIP, certificate_layout
-from desktop.forms.printing.fonts import FontSet, find_serif_fonts
-from desktop.forms.printing.layout import (
+from desktop.forms.receipt import ReceiptSlip
+from desktop.printing.documents import RECEIPT_SLIP, certificate_layout
+from desktop.printing.fonts import FontSet, find_serif_fonts
+from desktop.printing.layout import (
     PLACEHOLDER,
     Columns,
     DocumentLayout,
@@ -31,12 +32,14 @@ from desktop.forms.printing.layout import (
     Signature,
     Text,
 )
-from desktop.forms.printing.qr import Signer, facts_digest, make_payload, qr_matrix
-from desktop.forms.printing.values import (
+from desktop.printing.qr import Signer, facts_digest, make_payload, qr_matrix
+from desktop.printing.values import (
     DateWordsStyle,
+    DossierInput,
     Unit,
     Values,
     certificate_facts,
+    flat_record,
     receipt_facts,
 )
 
@@ -442,18 +445,41 @@ def draw(
     return renderer.render(out_path)
 
 
+def _draw_signed(
+    layout: DocumentLayout,
+    values: Values,
+    unit: Unit,
+    day: dt.date,
+    payload_text: str,
+    dossier_no: str,
+    out_path: str | os.PathLike[str],
+    fonts: FontSet | str | os.PathLike[str] | None,
+) -> Path:
+    """Draw a paper issued by ``unit`` on ``day`` with its signed QR payload."""
+    return draw(
+        layout,
+        values,
+        header_unit=unit.unit.upper(),
+        place_date=place_and_date(unit.name, day),
+        qr_text=payload_text,
+        qr_caption=f"Mã hồ sơ: {dossier_no}",
+        out_path=Path(out_path),
+        fonts=fonts,
+    )
+
+
 # -- the public API -----------------------------------------------------------------------------
 
 
 def render_certificate(
     procedure_code: str,
-    dossier_record: Mapping[str, Any] | Any,
+    dossier_record: DossierInput,
     *,
     commune_name: str,
     signer_name: str,
     signer_title: str,
     signer: Signer | None,
-    date_in_words_style: object = None,
+    date_in_words_style: DateWordsStyle | Mapping[str, object] | None = None,
     out_path: str | os.PathLike[str],
     issued_on: dt.date | None = None,
     province_name: str = "Lào Cai",
@@ -464,15 +490,15 @@ def render_certificate(
     Args:
         procedure_code: ``khai_sinh``, ``khai_tu``, ``xac_nhan_hon_nhan`` or ``ket_hon``.
         dossier_record: the flat dossier record (``dossier_no``, ``book_number``,
-            ``book_year``, ``data.<field>`` …; a nested ``data`` dict works too), or a store
-            ``DossierRecord`` (its ``record``).
+            ``book_year``, ``data.<field>`` …; a nested ``data`` dict works too), or a stored
+            dossier holding it in ``record`` (the store's ``DossierRecord``).
         commune_name: the issuing unit ("Xã Mù Cang Chải", "Phường Cam Đường", or a bare name,
             taken as a xã).
         signer_name: the commune leader who signs.
         signer_title: their position ("Chủ tịch", "Phó Chủ tịch").
         signer: ``private_key.sign`` of the device's Ed25519 key, or None (unsigned QR).
-        date_in_words_style: a ``DateWordsStyle``, or the settings (object or mapping with
-            ``date_words_mung``/``date_words_zero_tens``, or ``mung``/``zero_tens``).
+        date_in_words_style: a ``DateWordsStyle``, or a mapping of the settings
+            (``date_words_mung``/``date_words_zero_tens``, or ``mung``/``zero_tens``).
         out_path: where to write the PDF.
         issued_on: the registration date printed on the paper (default: today).
         province_name: the province of the registry line.
@@ -489,15 +515,13 @@ def render_certificate(
     """
     from desktop.forms.procedures import get_procedure
 
-    if not isinstance(dossier_record, Mapping):
-        # A store DossierRecord carries the flat record in its ``record`` attribute.
-        dossier_record = getattr(dossier_record, "record", dossier_record)
+    record = flat_record(dossier_record)
     layout = certificate_layout(procedure_code)
     procedure = get_procedure(procedure_code)
-    stored = dossier_record.get("procedure")
+    stored = record.get("procedure")
     if stored and stored != procedure_code:
         raise ValueError(f"record is a {stored!r} dossier, not {procedure_code!r}")
-    dossier_no = str(dossier_record.get("dossier_no") or "")
+    dossier_no = str(record.get("dossier_no") or "")
     if not dossier_no:
         raise ValueError("the dossier has no number yet; save it before printing")
     day = issued_on or dt.date.today()
@@ -507,25 +531,14 @@ def render_certificate(
         "signer_name": " ".join(signer_name.split()),
         "signer_title": " ".join(signer_title.split()),
     }
-    values = Values(
-        procedure, dossier_record, context, style=DateWordsStyle.coerce(date_in_words_style)
-    )
-    digest = facts_digest(certificate_facts(procedure, layout, dossier_record))
+    values = Values(procedure, record, context, style=DateWordsStyle.coerce(date_in_words_style))
+    digest = facts_digest(certificate_facts(procedure, layout, record))
     payload = make_payload(dossier_no, layout.kind, digest, signer)
-    return draw(
-        layout,
-        values,
-        header_unit=unit.unit.upper(),
-        place_date=place_and_date(unit.name, day),
-        qr_text=payload.encode(),
-        qr_caption=f"Mã hồ sơ: {dossier_no}",
-        out_path=Path(out_path),
-        fonts=fonts,
-    )
+    return _draw_signed(layout, values, unit, day, payload.encode(), dossier_no, out_path, fonts)
 
 
 def render_receipt(
-    slip: Any,
+    slip: ReceiptSlip,
     *,
     signer: Signer | None,
     out_path: str | os.PathLike[str],
@@ -535,7 +548,7 @@ def render_receipt(
     """Print a receipt slip (phiếu tiếp nhận hồ sơ và hẹn trả kết quả) as a PDF.
 
     Args:
-        slip: a ``forms.receipt.ReceiptSlip`` (from ``build_receipt``).
+        slip: the slip (from ``desktop.forms.receipt.build_receipt``).
         signer: ``private_key.sign`` of the device's Ed25519 key, or None (unsigned QR).
         out_path: where to write the PDF.
         province_name: the province of the issuing unit.
@@ -550,44 +563,14 @@ def render_receipt(
         FontNotFound: no Vietnamese-capable font is installed (Vietnamese message).
         OSError: the file cannot be written.
     """
-    dossier_no = str(getattr(slip, "dossier_no", "") or "")
+    dossier_no = slip.dossier_no
     if not dossier_no:
         raise ValueError("the receipt slip has no dossier number")
-    unit = Unit.parse(str(getattr(slip, "commune_name", "") or ""), province_name)
-    received = getattr(slip, "received_at", None)
-    day = received.date() if isinstance(received, dt.datetime) else dt.date.today()
+    unit = Unit.parse(slip.commune_name, province_name)
     values = Values(None, {}, unit.context(), slip=slip)
-    facts = receipt_facts(
-        dossier_no,
-        _slip_procedure_code(slip),
-        received,
-        str(getattr(slip, "applicant_name", "") or ""),
-    )
+    facts = receipt_facts(dossier_no, slip.procedure_code, slip.received_at, slip.applicant_name)
     payload = make_payload(dossier_no, RECEIPT_SLIP.kind, facts_digest(facts), signer)
-    return draw(
-        RECEIPT_SLIP,
-        values,
-        header_unit=unit.unit.upper(),
-        place_date=place_and_date(unit.name, day),
-        qr_text=payload.encode(),
-        qr_caption=f"Mã hồ sơ: {dossier_no}",
-        out_path=Path(out_path),
-        fonts=fonts,
+    day = slip.received_at.date()
+    return _draw_signed(
+        RECEIPT_SLIP, values, unit, day, payload.encode(), dossier_no, out_path, fonts
     )
-
-
-def _slip_procedure_code(slip: Any) -> str:
-    """Return the procedure code of a slip (by its code, else by its national code)."""
-    code = getattr(slip, "procedure_code", None) or getattr(slip, "procedure", None)
-    if isinstance(code, str) and code:
-        return code
-    code_attr = getattr(code, "code", None)
-    if isinstance(code_attr, str):
-        return code_attr
-    national = getattr(slip, "national_code", None)
-    from desktop.forms.procedures import all_procedures
-
-    for procedure in all_procedures():
-        if procedure.national_code == national:
-            return procedure.code
-    return ""

@@ -3,7 +3,7 @@
 A :class:`DocumentLayout` lists, top to bottom, what a paper shows: its title, the "Số …,
 Quyển số …" line, lines of "Label: value" items, fixed sentences, a two-column table (the
 marriage certificate), and its signature blocks. The layouts themselves are in
-:mod:`desktop.forms.printing.documents`; :mod:`desktop.forms.printing.pdf` draws any of them.
+:mod:`desktop.printing.documents`; :mod:`desktop.printing.pdf` draws any of them.
 
 A *source* names where a value comes from:
 

@@ -6,13 +6,18 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.printing.documents import KIND_TO_PROCEDURE, RECEIPT_SLIP, certificate_layout
-from desktop.forms.printing.qr import PayloadError, QrPayload, facts_digest, parse_payload
-from desktop.forms.printing.values import certificate_facts, receipt_facts_from_record
+from desktop.printing.documents import KIND_TO_PROCEDURE, RECEIPT_SLIP, certificate_layout
+from desktop.printing.qr import PayloadError, QrPayload, facts_digest, parse_payload
+from desktop.printing.values import (
+    DossierInput,
+    certificate_facts,
+    flat_record,
+    receipt_facts_from_record,
+)
 
 
 def verify_printout(
-    qr_payload: str, public_key_bytes: bytes, record: Mapping[str, Any] | Any | None = None
+    qr_payload: str, public_key_bytes: bytes, record: DossierInput | None = None
 ) -> bool:
     """Return True when a printed QR payload is genuine (and matches the record, if given).
 
@@ -37,12 +42,11 @@ def verify_printout(
         return False
     if record is None:
         return True
-    if not isinstance(record, Mapping):
-        record = getattr(record, "record", None)  # a store DossierRecord
-        if not isinstance(record, Mapping):
-            return False
+    flat = flat_record(record)
+    if not isinstance(flat, Mapping):  # a stored dossier without its record: bad input
+        return False
     try:
-        expected = _expected_digest(payload, record)
+        expected = _expected_digest(payload, flat)
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
     return expected is not None and hmac.compare_digest(expected, payload.digest)

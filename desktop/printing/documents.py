@@ -10,7 +10,7 @@ Labels are the procedure's own field labels unless the paper words them differen
 
 from __future__ import annotations
 
-from desktop.forms.printing.layout import (
+from desktop.printing.layout import (
     Columns,
     DocumentLayout,
     Item,

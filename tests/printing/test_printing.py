@@ -16,18 +16,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.forms.printing import (
+from desktop.forms.procedures import get_procedure
+from desktop.forms.receipt import build_receipt
+from desktop.printing import (
     parse_payload,
     render_certificate,
     render_receipt,
     verify_printout,
 )
-from desktop.forms.printing.documents import CERTIFICATES, RECEIPT_SLIP
-from desktop.forms.printing.layout import Columns, Line, sources_of, split_source
-from desktop.forms.printing.qr import b64url, qr_matrix
-from desktop.forms.procedures import get_procedure
-from desktop.forms.receipt import build_receipt
-from tests.forms.printing_records import COMMUNE, EXPECTED_TEXT, ISSUED, RECORDS, SIGNER
+from desktop.printing.documents import CERTIFICATES, RECEIPT_SLIP
+from desktop.printing.layout import Columns, Line, sources_of, split_source
+from desktop.printing.qr import b64url, qr_matrix
+from tests.printing.printing_records import COMMUNE, EXPECTED_TEXT, ISSUED, RECORDS, SIGNER
 
 POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm") and shutil.which("pdfinfo")
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdftotext) not installed")
@@ -455,9 +455,9 @@ def _slip_type() -> type:
 
 def _payload_for(code: str, record: dict[str, Any], signer: Any = PRIVATE_KEY.sign) -> str:
     """Return the QR payload the renderer would print for a record, without drawing."""
-    from desktop.forms.printing.documents import certificate_layout
-    from desktop.forms.printing.qr import facts_digest, make_payload
-    from desktop.forms.printing.values import certificate_facts
+    from desktop.printing.documents import certificate_layout
+    from desktop.printing.qr import facts_digest, make_payload
+    from desktop.printing.values import certificate_facts
 
     layout = certificate_layout(code)
     digest = facts_digest(certificate_facts(get_procedure(code), layout, record))
