@@ -101,7 +101,7 @@ class ChangeRow:
 
     def columns(self) -> dict[str, Any]:
         """Return the row's column values, JSON columns as canonical text."""
-        values = dataclasses.asdict(self)
+        values = dict(vars(self))  # shallow: asdict() would deep-copy the field values
         for key in ("fields", "applied", "conflict_ids"):
             values[key] = dumps(values[key])
         values["parents"] = None if self.parents is None else dumps(self.parents)
