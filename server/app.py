@@ -8,7 +8,7 @@ status; a busy database becomes 503. Bodies are never logged.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from protocol import errors, limits, wire
-from server.service import ApiError, SyncServer
+from server.errors import ApiError, BadRequest
+from server.service import SyncServer
 
 __all__ = ["create_app"]
 
@@ -28,6 +29,10 @@ OCTET = "application/octet-stream"
 #: Seconds an idle HTTP connection stays open: longer than a sync's gaps, so weak links
 #: (600 ms per handshake on 2G) reuse one connection.
 KEEP_ALIVE_S = 60
+
+
+#: A request handler of :class:`SyncServer`: takes the request's parts, returns sealed bytes.
+Handler = Callable[..., bytes]
 
 
 def _error(exc: ApiError) -> JSONResponse:
@@ -49,104 +54,107 @@ async def _read_body(request: Request) -> bytes:
             chunks.append(chunk)
     except ClientDisconnect:
         # A link cut mid-body (common on 2G): nothing was read, nothing is stored.
-        raise ApiError(400, errors.ERR_BAD_REQUEST, "client disconnected mid-request") from None
+        raise BadRequest("client disconnected mid-request") from None
     return b"".join(chunks)
+
+
+async def _call(func: Handler, *args: str | bytes) -> Response:
+    """Run a service call in a worker thread; map its errors to status + code + message."""
+    try:
+        result = await run_in_threadpool(func, *args)
+    except ApiError as exc:
+        return _error(exc)
+    except OperationalError:
+        log.warning("database busy or unreachable")
+        return JSONResponse(
+            errors.error_body("database busy, retry later", errors.ERR_BUSY),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    except Exception as exc:
+        # Handled here, not re-raised: the server's own traceback logging could quote
+        # request data. Only the exception type is logged.
+        log.error("internal error in %s: %s", func.__name__, type(exc).__name__)
+        return JSONResponse(errors.error_body("internal server error", "internal"), 500)
+    return Response(result, media_type=OCTET)
+
+
+async def _call_with_body(request: Request, func: Handler, *args: str) -> Response:
+    """Read the request body, then call ``func(*args, body)``."""
+    try:
+        body = await _read_body(request)
+    except ApiError as exc:
+        return _error(exc)
+    return await _call(func, *args, body)
+
+
+def _body_endpoint(func: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Return an endpoint that passes the request body to ``func``."""
+
+    async def endpoint(request: Request) -> Response:
+        return await _call_with_body(request, func)
+
+    return endpoint
+
+
+async def _attachment_head(server: SyncServer, request: Request, sha: str) -> Response:
+    """Answer ``HEAD /attachments/<sha256>``: status and headers only, no body."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        offset = await run_in_threadpool(
+            server.attachment_offset, sha, "HEAD", request.url.path, headers
+        )
+    except ApiError as exc:
+        return Response(status_code=exc.status, headers={"X-Motcua-Error": exc.code})
+    except OperationalError:
+        return Response(status_code=503, headers={"Retry-After": "5"})
+    except Exception as exc:
+        log.error("internal error in HEAD: %s", type(exc).__name__)
+        return Response(status_code=500)
+    return Response(
+        status_code=200,
+        headers={wire.HEADER_UPLOAD_OFFSET: str(offset), "Cache-Control": "no-store"},
+    )
+
+
+async def _not_found(_request: Request, _exc: Exception) -> Response:
+    return JSONResponse(errors.error_body("no such endpoint", errors.ERR_NOT_FOUND), 404)
+
+
+async def _not_allowed(_request: Request, _exc: Exception) -> Response:
+    return JSONResponse(errors.error_body("method not allowed", errors.ERR_BAD_REQUEST), 405)
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    # Only the exception type: its message could quote request data.
+    log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
+    return JSONResponse(errors.error_body("internal server error", "internal"), 500)
 
 
 def create_app(server: SyncServer) -> Starlette:
     """Return the ASGI app serving ``server``."""
 
-    async def call(func: Any, *args: Any) -> Response:
-        try:
-            result = await run_in_threadpool(func, *args)
-        except ApiError as exc:
-            return _error(exc)
-        except OperationalError:
-            log.warning("database busy or unreachable")
-            return JSONResponse(
-                errors.error_body("database busy, retry later", errors.ERR_BUSY),
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
-        except Exception as exc:
-            # Handled here, not re-raised: the server's own traceback logging could quote
-            # request data. Only the exception type is logged.
-            log.error(
-                "internal error in %s: %s", getattr(func, "__name__", "?"), type(exc).__name__
-            )
-            return JSONResponse(errors.error_body("internal server error", "internal"), 500)
-        if isinstance(result, bytes):
-            return Response(result, media_type=OCTET)
-        return JSONResponse(result)
-
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "server_time": server.clock()})
-
-    async def enrol(request: Request) -> Response:
-        try:
-            body = await _read_body(request)
-        except ApiError as exc:
-            return _error(exc)
-        return await call(server.enrol, body)
-
-    async def sync(request: Request) -> Response:
-        try:
-            body = await _read_body(request)
-        except ApiError as exc:
-            return _error(exc)
-        return await call(server.sync, body)
-
-    async def missing(request: Request) -> Response:
-        try:
-            body = await _read_body(request)
-        except ApiError as exc:
-            return _error(exc)
-        return await call(server.attachments_missing, body)
 
     async def attachment(request: Request) -> Response:
         sha = request.path_params["sha256"]
         if request.method == "HEAD":
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            try:
-                offset = await run_in_threadpool(
-                    server.attachment_offset, sha, "HEAD", request.url.path, headers
-                )
-            except ApiError as exc:
-                return Response(status_code=exc.status, headers={"X-Motcua-Error": exc.code})
-            except OperationalError:
-                return Response(status_code=503, headers={"Retry-After": "5"})
-            except Exception as exc:
-                log.error("internal error in HEAD: %s", type(exc).__name__)
-                return Response(status_code=500)
-            return Response(
-                status_code=200,
-                headers={wire.HEADER_UPLOAD_OFFSET: str(offset), "Cache-Control": "no-store"},
-            )
-        try:
-            body = await _read_body(request)
-        except ApiError as exc:
-            return _error(exc)
-        return await call(server.upload_chunk, sha, body)
-
-    async def not_found(request: Request, _exc: Exception) -> Response:
-        return JSONResponse(errors.error_body("no such endpoint", errors.ERR_NOT_FOUND), 404)
-
-    async def not_allowed(request: Request, _exc: Exception) -> Response:
-        return JSONResponse(errors.error_body("method not allowed", errors.ERR_BAD_REQUEST), 405)
-
-    async def internal(request: Request, exc: Exception) -> Response:
-        # Only the exception type: its message could quote request data.
-        log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
-        return JSONResponse(errors.error_body("internal server error", "internal"), 500)
+            return await _attachment_head(server, request, sha)
+        return await _call_with_body(request, server.upload_chunk, sha)
 
     routes = [
         Route(wire.PATH_HEALTH, health, methods=["GET"]),
-        Route(wire.PATH_ENROL, enrol, methods=["POST"]),
-        Route(wire.PATH_SYNC, sync, methods=["POST"]),
-        Route(wire.PATH_ATTACHMENTS_MISSING, missing, methods=["POST"]),
+        Route(wire.PATH_ENROL, _body_endpoint(server.enrol), methods=["POST"]),
+        Route(wire.PATH_SYNC, _body_endpoint(server.sync), methods=["POST"]),
+        Route(
+            wire.PATH_ATTACHMENTS_MISSING,
+            _body_endpoint(server.attachments_missing),
+            methods=["POST"],
+        ),
         Route("/attachments/{sha256}", attachment, methods=["HEAD", "PATCH"]),
     ]
     return Starlette(
         routes=routes,
-        exception_handlers={404: not_found, 405: not_allowed, Exception: internal},
+        exception_handlers={404: _not_found, 405: _not_allowed, Exception: _internal},
     )

@@ -17,9 +17,17 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from server.errors import ApiError, BadAssignment, InvalidArgument, NothingChosen
+
+if TYPE_CHECKING:
+    from server.service import SyncServer
 
 __all__ = ["build_parser", "main"]
+
+#: How the library's argument names are spelled on this command line.
+OPTIONS = {"ttl_hours": "--ttl-hours", "take": "--take", "reason": "--reason"}
 
 
 def _when(ms: int | None) -> str:
@@ -28,10 +36,19 @@ def _when(ms: int | None) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def _open(args: argparse.Namespace, *, init: bool = False) -> Any:
+def _open(args: argparse.Namespace, *, init: bool = False) -> SyncServer:
     from server.service import SyncServer
 
     return SyncServer.open(args.db, init=init)
+
+
+def argument_message(exc: InvalidArgument) -> str:
+    """Return what the command line says about an unusable argument of a library call."""
+    if isinstance(exc, NothingChosen):
+        return "give --take or FIELD=VALUE assignments"
+    if isinstance(exc, BadAssignment):
+        return "assignment needs FIELD=VALUE"
+    return f"{OPTIONS.get(exc.argument, exc.argument)} {exc.problem}"
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -273,13 +290,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from server.db import DatabaseUrlError
-    from server.service import ApiError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _text, func = COMMANDS[args.command]
     try:
         return func(args)
+    except InvalidArgument as exc:
+        print(f"error: {argument_message(exc)}", file=sys.stderr)
+        return 1
     except ApiError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

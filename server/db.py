@@ -13,12 +13,14 @@ embedded default. The differences are confined here:
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 __all__ = ["DEFAULT_DB_URL", "DatabaseUrlError", "make_engine", "normalize_url"]
 
@@ -75,7 +77,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's BEGIN.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -86,7 +88,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(conn: Any) -> None:
+        def _on_begin(conn: Connection) -> None:
             # Readers (Storage.read) take no write lock: WAL gives them a snapshot.
             read_only = conn.get_execution_options().get("motcua_read_only", False)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
@@ -96,8 +98,3 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     return create_engine(url, **kwargs)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    """Return True when ``engine`` talks to SQLite."""
-    return engine.dialect.name == "sqlite"

@@ -12,6 +12,9 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from desktop.forms.model import record_data
+from desktop.forms.procedures import get_procedure
+
 __all__ = ["book_key", "duplicate_key"]
 
 #: Dossier statuses that no longer count as a registration (a cancelled dossier is no duplicate).
@@ -30,9 +33,6 @@ def duplicate_key(values: Mapping[str, Any]) -> str | None:
     if not isinstance(code, str) or not code:
         return None
     try:
-        from desktop.forms.model import record_data
-        from desktop.forms.procedures import get_procedure
-
         key = get_procedure(code).duplicate_key(record_data(values))
     except Exception:  # an unknown procedure or odd data must never block a sync
         return None

@@ -12,6 +12,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.service import SyncServer
 
 __all__ = ["RunningServer", "start_server"]
 
@@ -28,7 +32,7 @@ class RunningServer:
 
     url: str
     stop: Callable[[], None]
-    server: object
+    server: SyncServer
 
     def __enter__(self) -> RunningServer:
         return self

@@ -126,28 +126,11 @@ def decide(
     # What other parties (other devices, resolutions) did since the change's base. The
     # device's own later changes were known to it when it made this one.
     others = [s for s in since_base if s.device_id != change.device_id]
+    if record.deleted:
+        return _against_deleted(others, change)
     others_changed: set[str] = set()
     for step in others:
         others_changed.update(step.changed)
-    others_deleted = any(s.deleted for s in others)
-    current = record.values
-    currently_cancelled = current.get(STATUS_FIELD) == CANCELLED
-    others_cancelled = currently_cancelled and any(
-        s.changed.get(STATUS_FIELD) == CANCELLED for s in others
-    )
-
-    if record.deleted:
-        if change.op == "delete":
-            return Decision("merged" if others else "applied")
-        if others_deleted:
-            return Decision(
-                "conflict",
-                kind="delete",
-                clashing=tuple(sorted(change.fields)),
-                reason="edit of a record deleted since its base version",
-            )
-        return Decision("rejected", reason="record is deleted")
-
     if change.op == "delete":
         if others:
             return Decision(
@@ -157,7 +140,37 @@ def decide(
                 reason="delete of a record edited since its base version",
             )
         return Decision("applied", delete=True)
+    cancelled = _cancellation_conflict(record, others, others_changed, change)
+    if cancelled is not None:
+        return cancelled
+    return _merge_fields(record.values, others, others_changed, change)
 
+
+def _against_deleted(others: Sequence[VersionStep], change: Incoming) -> Decision:
+    """Decide a change to a record whose current version is a deletion."""
+    if change.op == "delete":
+        return Decision("merged" if others else "applied")
+    if any(s.deleted for s in others):
+        return Decision(
+            "conflict",
+            kind="delete",
+            clashing=tuple(sorted(change.fields)),
+            reason="edit of a record deleted since its base version",
+        )
+    return Decision("rejected", reason="record is deleted")
+
+
+def _cancellation_conflict(
+    record: RecordState,
+    others: Sequence[VersionStep],
+    others_changed: set[str],
+    change: Incoming,
+) -> Decision | None:
+    """Return the conflict of a cancellation (huỷ) meeting an edit, or None."""
+    currently_cancelled = record.values.get(STATUS_FIELD) == CANCELLED
+    others_cancelled = currently_cancelled and any(
+        s.changed.get(STATUS_FIELD) == CANCELLED for s in others
+    )
     if change.cancels and not currently_cancelled and others:
         return Decision(
             "conflict",
@@ -172,7 +185,16 @@ def decide(
             clashing=tuple(sorted(change.fields)),
             reason="edit of a dossier cancelled since its base version",
         )
+    return None
 
+
+def _merge_fields(
+    current: Mapping[str, Any],
+    others: Sequence[VersionStep],
+    others_changed: set[str],
+    change: Incoming,
+) -> Decision:
+    """Merge an edit field by field: a conflict only where another party set another value."""
     clashing = tuple(
         sorted(
             key

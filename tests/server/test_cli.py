@@ -10,7 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.cli import COMMANDS, main
+from server.cli import COMMANDS, argument_message, main
+from server.errors import BadAssignment, NothingChosen, ResolutionError
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, asgi_post
 from tests.server.test_sync import BIRTH
@@ -102,6 +103,24 @@ def test_errors_are_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path:
         assert code != 0, args
         assert err.startswith("error:") and message in err, err
         assert "Traceback" not in err
+
+
+def test_argument_errors_are_worded_as_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run(capsys, "--db", db, "init")
+    cases = [
+        (["enrol-code", "--commune", "02701", "--ttl-hours", "0"], "--ttl-hours must be positive"),
+        (["resolve", "1", "--take", "current", "--reason", " "], "--reason is required"),
+    ]
+    for args, message in cases:
+        code, _out, err = run(capsys, "--db", db, *args)
+        assert code == 1 and f"error: {message}" in err.splitlines(), err
+    assert argument_message(NothingChosen()) == "give --take or FIELD=VALUE assignments"
+    assert argument_message(BadAssignment()) == "assignment needs FIELD=VALUE"
+    wrong_side = ResolutionError("take", "must be current or incoming")
+    assert argument_message(wrong_side) == "--take must be current or incoming"
 
 
 def test_every_command_is_documented() -> None:

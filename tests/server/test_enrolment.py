@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 from protocol import enrolment, wire
-from server.service import ApiError, SyncServer
+from server.errors import ApiError
+from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed, asgi_post
+from tests.server.test_sync import BIRTH, NewDevice
 
 
 def device(client: Any, commune: str = "02701") -> FakeDevice:
@@ -86,3 +88,28 @@ def test_issue_code_checks_its_arguments(server: SyncServer) -> None:
         server.issue_code("27")
     with pytest.raises(ApiError, match="positive"):
         server.issue_code("02701", ttl_hours=0)
+
+
+def test_a_revoked_device_comes_back_with_a_fresh_code_and_keeps_its_history(
+    server: SyncServer, new_device: NewDevice
+) -> None:
+    a = new_device()
+    a.create(dict(BIRTH))
+    a.sync()
+    server.revoke(a.device_id, "PC sent for repair")
+    a.enrol(server.issue_code("02701"))
+    a.create(dict(BIRTH, **{"data.tre_ten": "Chứ"}))
+    results = a.sync()["results"]
+    assert [r["status"] for r in results] == ["applied"]
+    [device] = server.devices()
+    assert device["status"] == "active"
+    assert server.stats()["changes"] == 2
+
+
+def test_an_active_device_cannot_take_a_second_code(
+    server: SyncServer, new_device: NewDevice
+) -> None:
+    a = new_device()
+    with pytest.raises(SyncFailed) as err:
+        a.enrol(server.issue_code("02701"))
+    assert err.value.status == 409

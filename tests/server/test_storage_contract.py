@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from server.migrations import MIGRATIONS, applied_migrations
-from server.storage import RecordRow, Storage
+from server.rows import ChangeRow, NewConflict, RecordRow
+from server.storage import Storage
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def _append(storage: Storage, **over: object) -> int:
         row = _change(seq, chain, **over)
         row["change_id"] = over.get("change_id", f"c{seq}")
         row["device_seq"] = over.get("device_seq", seq)
-        tx.insert_change(**row)
+        tx.insert_change(ChangeRow(**row))
         return seq
 
 
@@ -235,9 +236,15 @@ def test_conflicts(storage: Storage) -> None:
         "created_at": 5,
     }
     with storage.write() as tx:
-        one = tx.insert_conflict(kind="field", entity_id="r1", **common)
+        one = tx.insert_conflict(NewConflict(kind="field", entity_id="r1", **common))
         two = tx.insert_conflict(
-            kind="duplicate", entity_id="r2", other_entity_id="r3", other_commune="02702", **common
+            NewConflict(
+                kind="duplicate",
+                entity_id="r2",
+                other_entity_id="r3",
+                other_commune="02702",
+                **common,
+            )
         )
     with storage.read() as tx:
         assert tx.count_open_conflicts() == 2

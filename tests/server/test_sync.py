@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from protocol import wire
-from protocol.keys import b64d
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed
 
@@ -158,31 +157,6 @@ def test_revoked_device_is_refused_with_reason(server: SyncServer, new_device: N
     assert server.stats()["changes"] == 0
 
 
-def test_a_revoked_device_comes_back_with_a_fresh_code_and_keeps_its_history(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a = new_device()
-    a.create(dict(BIRTH))
-    a.sync()
-    server.revoke(a.device_id, "PC sent for repair")
-    a.enrol(server.issue_code("02701"))
-    a.create(dict(BIRTH, **{"data.tre_ten": "Chứ"}))
-    results = a.sync()["results"]
-    assert [r["status"] for r in results] == ["applied"]
-    [device] = server.devices()
-    assert device["status"] == "active"
-    assert server.stats()["changes"] == 2
-
-
-def test_an_active_device_cannot_take_a_second_code(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a = new_device()
-    with pytest.raises(SyncFailed) as err:
-        a.enrol(server.issue_code("02701"))
-    assert err.value.status == 409
-
-
 def test_communes_are_isolated(server: SyncServer, new_device: NewDevice) -> None:
     a, b = new_device("02701"), new_device("02702")
     rid = a.create(dict(BIRTH))
@@ -200,99 +174,6 @@ def test_communes_are_isolated(server: SyncServer, new_device: NewDevice) -> Non
     assert server_values(server, rid)["data.tre_ten"] == "Páo"
     with server.storage.read() as tx:
         assert tx.get_record("dossier", change) is None
-
-
-def test_conflict_then_resolution_reaches_every_device(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a, b, c = new_device(), new_device(), new_device()
-    rid = a.create(dict(BIRTH))
-    a.sync()
-    b.sync()
-    c.sync()
-    a.edit(rid, **{"data.tre_ten": "Pao"})
-    b.edit(rid, **{"data.tre_ten": "Pàu"})
-    assert a.sync()["results"][0]["status"] == "applied"
-    result = b.sync()["results"][0]
-    assert result["status"] == "conflict"
-    [conflict] = server.conflicts()
-    assert conflict["id"] == result["conflict_ids"][0]
-    assert (conflict["base"], conflict["current"], conflict["incoming"]) == (
-        {"data.tre_ten": "Páo"},
-        {"data.tre_ten": "Pao"},
-        {"data.tre_ten": "Pàu"},
-    )
-    assert (conflict["device_id"], conflict["clerk"]) == (b.device_id, "lan")
-    assert server_values(server, rid)["data.tre_ten"] == "Pao"  # current value stays
-    assert b.last_response["conflicts_open"] == 1
-
-    done = server.resolve(conflict["id"], take="incoming", reason="giấy chứng sinh ghi Pàu")
-    for dev in (a, b, c):
-        pulled = [e for p in dev.sync_all() for e in p["changes"]]
-        assert dev.records[rid]["values"]["data.tre_ten"] == "Pàu"
-        [resolution] = [e for e in pulled if e["kind"] == "resolution"]
-        assert resolution["parents"] == [2, conflict["change_id"]]
-        assert dev.server_keys is not None  # signed by the pinned server key
-        assert dev.server_keys.verify(
-            b64d(resolution["signature"]), wire.resolution_message(resolution)
-        )
-    assert server.conflicts() == []
-    with server.storage.read() as tx:
-        log = tx.change_by_id(done["change_id"])
-        assert log is not None and log.kind == "resolution"
-        assert log.parents == [2, conflict["change_id"]]
-        history = [v["values"]["data.tre_ten"] for v in tx.versions("dossier", rid)]
-    assert history == ["Páo", "Pao", "Pàu"]  # the losing value stays in history
-    with pytest.raises(Exception, match="resolved"):
-        server.resolve(conflict["id"], take="current", reason="again")
-
-
-def test_delete_against_edit_is_a_conflict(server: SyncServer, new_device: NewDevice) -> None:
-    a, b = new_device(), new_device()
-    rid = a.create(dict(BIRTH))
-    a.sync()
-    b.sync()
-    a.edit(rid, status="dang_xu_ly")
-    b.delete(rid)
-    a.sync()
-    result = b.sync()["results"][0]
-    assert result["status"] == "conflict"
-    [conflict] = server.conflicts()
-    assert conflict["kind"] == "delete"
-    server.resolve(conflict["id"], take="incoming", reason="hồ sơ nhập trùng")
-    a.sync_all()
-    assert a.records[rid]["deleted"]
-
-
-def test_same_birth_in_two_communes_is_a_duplicate(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a, b = new_device("02701"), new_device("02702")
-    r1 = a.create(dict(BIRTH))
-    r2 = b.create({**BIRTH, "data.tre_ten": "PÁO", "data.tre_chu_dem": "a", "commune": "02702"})
-    a.sync()
-    result = b.sync()["results"][0]
-    assert result["status"] == "applied" and result["conflict_ids"]
-    [dup] = server.conflicts()
-    assert dup["kind"] == "duplicate"
-    assert {dup["entity_id"], dup["other_entity_id"]} == {r1, r2}
-    # Both stay; a resync does not raise it twice.
-    b.edit(r2, status="dang_xu_ly")
-    b.sync()
-    assert len(server.conflicts()) == 1
-    server.resolve(dup["id"], take="current", reason="hai trẻ khác nhau")
-    assert server.conflicts() == []
-
-
-def test_same_book_number_is_a_conflict(server: SyncServer, new_device: NewDevice) -> None:
-    a, b = new_device(), new_device()
-    book = {"book_type": "KS", "book_year": 2026, "book_number": 7}
-    a.create({**BIRTH, **book})
-    b.create({**BIRTH, **book, "data.me_so_dinh_danh": "010199009999", "data.tre_ten": "Lử"})
-    a.sync()
-    b.sync()
-    kinds = [c["kind"] for c in server.conflicts()]
-    assert kinds == ["book_number"]
 
 
 def test_book_blocks_are_disjoint_and_idempotent(new_device: NewDevice) -> None:
@@ -351,43 +232,6 @@ def test_unknown_device_is_refused(server: SyncServer, new_device: NewDevice, cl
     with pytest.raises(SyncFailed) as err:
         stranger.sync()
     assert (err.value.status, err.value.body["code"]) == (403, "unknown_device")
-
-
-def test_duplicates_inside_one_batch_are_found_once(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a, b = new_device(), new_device()
-    first = a.create(dict(BIRTH))
-    second = a.create({**BIRTH, "data.tre_ten": "páo"})  # the same birth typed twice
-    results = a.sync()["results"]
-    assert "conflict_ids" not in results[0] and len(results[1]["conflict_ids"]) == 1
-    [dup] = server.conflicts()
-    assert {dup["entity_id"], dup["other_entity_id"]} == {first, second}
-    # A create then an edit in one batch is checked at its final state against the others.
-    third = b.create({**BIRTH, "data.me_so_dinh_danh": "010199004444"})
-    b.edit(third, **{"data.me_so_dinh_danh": BIRTH["data.me_so_dinh_danh"]})
-    results = b.sync()["results"]
-    assert [len(r.get("conflict_ids", [])) for r in results] == [0, 2]
-    assert len(server.conflicts()) == 3
-
-
-def test_taking_an_edit_over_a_delete_brings_the_whole_record_back(
-    server: SyncServer, new_device: NewDevice
-) -> None:
-    a, b = new_device(), new_device()
-    rid = a.create(dict(BIRTH))
-    a.sync()
-    b.sync()
-    a.delete(rid)
-    b.edit(rid, status="dang_xu_ly")
-    a.sync()
-    assert b.sync()["results"][0]["status"] == "conflict"
-    a.records.pop(rid)  # the deleting device dropped its copy
-    server.resolve(server.conflicts()[0]["id"], take="incoming", reason="hồ sơ còn hiệu lực")
-    a.sync_all()
-    assert not a.records[rid]["deleted"]
-    assert a.records[rid]["values"] == server_values(server, rid)
-    assert server_values(server, rid)["status"] == "dang_xu_ly"
 
 
 def test_change_log_is_append_only(server: SyncServer, new_device: NewDevice) -> None:
