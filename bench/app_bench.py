@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 USER, PASSWORD = "lan", "mat-khau-bench"
+SECTION = "## Desktop app"
 SCREENS = ("dashboard", "new_dossier", "search", "sync", "settings", "help", "dashboard")
 
 
@@ -241,7 +242,7 @@ def results_section(results: dict[str, Any]) -> str:
     cold = results["cold_start"]
     walk = results["screens"]
     lines = [
-        "## Desktop app",
+        SECTION,
         "",
         f"Measured {results['date']} on {results['machine']}, with `bench/app_bench.py`"
         f"{' --quick' if results['quick'] else ''}; every process pinned to one core"
@@ -286,20 +287,10 @@ def results_section(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the "## Desktop app" section of ``path``, keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    start = text.find("## Desktop app")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print JSON; optionally write it and the RESULTS.md section."""
+    from bench import report
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2k dossiers, 2 starts")
     parser.add_argument("--size", type=int, default=100_000)
@@ -342,12 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(5)
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(results, args.json)
     if args.results:
-        write_section(args.results, results_section(results))
+        report.write_section(args.results, SECTION, results_section(results))
     return 0
 
 

@@ -47,6 +47,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import report
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -550,10 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         pgbench_seconds=args.pgbench_seconds,
         keep_db=args.keep_db,
     )
-    text = json.dumps(figures, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(figures, args.json)
     return 0 if not figures["errors"] else 1
 
 

@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 SECTION = "## Local figures in one table"
 
 __all__ = ["main", "run", "table"]
@@ -212,20 +215,10 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) this script's section of ``path``, keeping every other section."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
+    from bench import report
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (CI)")
     parser.add_argument("--reuse-dir", type=Path, default=Path("/tmp/bench1m2"))
@@ -237,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        args.json.write_text(report.summary_json(results) + "\n", "utf-8")
     if args.results:
-        write_section(args.results, text)
+        report.write_section(args.results, SECTION, text)
     failed = any(isinstance(v, dict) and "error" in v for v in results.values())
     return 1 if failed else 0
 

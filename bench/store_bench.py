@@ -335,6 +335,8 @@ def bench_open(profile: Path, password: str, repeats: int = 5) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print (and optionally save) the results as JSON."""
+    from bench import report
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI")
     parser.add_argument("--sizes", default="100000,1000000")
@@ -413,10 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(results, args.json)
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import load, local_all
+from bench import load, local_all, report
 from bench.campaigns import client_crash, fault_rounds, server_crash
 from bench.campaigns.common import CampaignFailure, change_log_problems, make_db
 from tests.sync.conftest import pg_available
@@ -145,8 +145,8 @@ def test_local_table_keeps_the_other_sections(tmp_path: Path) -> None:
     assert "not re-run" in section and "`app_1` failed" in section
     path = tmp_path / "RESULTS.md"
     path.write_text("# Benchmark results\n\n## Desktop app\n\nkept\n", encoding="utf-8")
-    local_all.write_section(path, section)
-    local_all.write_section(path, section.replace("11.2 ms", "12.0 ms"))
+    report.write_section(path, local_all.SECTION, section)
+    report.write_section(path, local_all.SECTION, section.replace("11.2 ms", "12.0 ms"))
     text = path.read_text(encoding="utf-8")
     assert "## Desktop app\n\nkept\n" in text
     assert text.count(local_all.SECTION) == 1 and "12.0 ms" in text

@@ -22,7 +22,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -34,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench.campaigns import common
 
 __all__ = ["main", "run"]
@@ -177,11 +177,7 @@ def _check_store(device: common.Device, acked: set[str]) -> int:
 
 def _check_converged(device: common.Device, db: common.ServerDb) -> None:
     common.settle([device])
-    local, remote = common.device_records(device), common.server_records(db)
-    if local != remote:
-        raise common.CampaignFailure("device != server: " + common.diff_records(local, remote))
-    if device.engine.status().pending:
-        raise common.CampaignFailure("changes still pending after a clean sync")
+    common.check_matches_server(device, common.server_records(db), when="after a clean sync")
 
 
 def run(
@@ -198,12 +194,6 @@ def run(
     Raises:
         CampaignFailure: an invariant broke (the message names the trial).
     """
-    common.fast_kdf()
-    started = time.monotonic()
-    workspace = common.Workspace("motcua-client-crash-", workdir)
-    work = workspace.path
-    db = common.make_db(backend, work)
-    server = common.ServerProcess(db, work)
     rng = random.Random(seed)
     acked: set[str] = set()
     modes: Counter[str] = Counter()
@@ -211,8 +201,8 @@ def run(
     killed = clean_exits = 0
     sizes: list[int] = []
     sync_times: list[float] = [0.05]
-    try:
-        server.start()
+    with common.campaign_rig("motcua-client-crash-", backend, workdir) as rig:
+        server, db, work = rig.server, rig.db, rig.work
         profile = work / "device"
         common.make_device(server, profile, "crash").close()
         for trial in range(trials):
@@ -251,9 +241,7 @@ def run(
                     sizes.append(_check_store(device, acked))
                     _check_converged(device, db)
                     if (trial + 1) % log_every == 0 or trial == trials - 1:
-                        problems = common.change_log_problems(db)
-                        if problems:
-                            raise common.CampaignFailure("; ".join(problems))
+                        common.check_change_log(db)
                 except common.CampaignFailure as exc:
                     raise common.CampaignFailure(f"trial {trial} ({mode}): {exc}") from exc
             finally:
@@ -261,7 +249,7 @@ def run(
             if progress and (trial + 1) % 10 == 0:
                 print(
                     f"trial {trial + 1}/{trials}: {sizes[-1]} dossiers, killed {killed}, "
-                    f"{time.monotonic() - started:.0f} s",
+                    f"{time.monotonic() - rig.started:.0f} s",
                     flush=True,
                 )
         # A new PC of the same commune pulls everything and holds exactly the server's records.
@@ -272,24 +260,19 @@ def run(
                 raise common.CampaignFailure("a fresh device does not match the server")
         finally:
             fresh.close()
-    finally:
-        server.stop()
-        db.drop()
-        workspace.cleanup()
-    return {
-        "campaign": "client_crash",
-        "backend": backend,
-        "trials": trials,
-        "killed": killed,
-        "clean_exits": clean_exits,
-        "modes": dict(modes),
-        "last_line_before_kill": dict(where),
-        "acknowledged_dossiers": len(acked),
-        "dossiers_at_end": sizes[-1] if sizes else 0,
-        "distinct_store_sizes": len(set(sizes)),
-        "failures": 0,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    return rig.summary(
+        "client_crash",
+        {
+            "trials": trials,
+            "killed": killed,
+            "clean_exits": clean_exits,
+            "modes": dict(modes),
+            "last_line_before_kill": dict(where),
+            "acknowledged_dossiers": len(acked),
+            "dossiers_at_end": sizes[-1] if sizes else 0,
+            "distinct_store_sizes": len(set(sizes)),
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,10 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(
         args.trials, backend=args.backend, seed=args.seed, workdir=args.workdir, progress=True
     )
-    text = json.dumps(summary, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(summary, args.json)
     return 0
 
 

@@ -1,9 +1,9 @@
 """Shared pieces of the campaigns: server processes, databases, devices, invariants.
 
-The server process and database helpers come from the sync tests' fixtures module
+The server process, database and device helpers come from the sync tests' fixtures module
 (``tests/sync/conftest.py``) so that the campaigns start servers exactly as the tests do; the
 pieces that there are pytest fixtures (fresh databases, enrolled devices) are plain functions
-here.
+here, and :func:`campaign_rig` sets up and tears down what every campaign runs on.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import os
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tests.sync.conftest import (
     COMMUNE,
     PASSWORD,
     PG_URL,
+    Device,
     ServerDb,
     ServerProcess,
     pg_admin,
@@ -38,10 +40,15 @@ __all__ = [
     "PASSWORD",
     "ROOT",
     "CampaignFailure",
+    "CampaignRig",
     "Device",
     "ServerDb",
     "ServerProcess",
+    "campaign_rig",
     "change_log_problems",
+    "check_change_log",
+    "check_matches_server",
+    "check_nothing_lost",
     "device_records",
     "make_db",
     "make_device",
@@ -102,22 +109,60 @@ def make_db(backend: str, workdir: Path, prefix: str = "motcua_campaign_") -> Se
 
 
 @dataclass
-class Device:
-    """An enrolled commune PC: a profile, its open store and its sync engine."""
+class CampaignRig:
+    """What a campaign runs on: its working folder, a fresh server database, a running server.
 
-    name: str
-    store: Store
-    engine: SyncEngine
-    profile: Path
+    Attributes:
+        backend: ``sqlite`` or ``postgresql``.
+        work: the working folder (profiles, the SQLite database, server logs).
+        db: the server's database.
+        server: the server process, started.
+        started: ``time.monotonic()`` when the campaign began.
+    """
 
-    def sync(self) -> Any:
-        """Sync once and return the report."""
-        return self.engine.sync_once()
+    backend: str
+    work: Path
+    db: ServerDb
+    server: ServerProcess
+    started: float
 
-    def close(self) -> None:
-        """Close the engine and the store."""
-        self.engine.close()
-        self.store.close()
+    def summary(self, campaign: str, figures: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the campaign's summary: its name and backend, its figures, the time taken."""
+        return {
+            "campaign": campaign,
+            "backend": self.backend,
+            **figures,
+            "failures": 0,
+            "seconds": round(time.monotonic() - self.started, 1),
+        }
+
+
+@contextmanager
+def campaign_rig(prefix: str, backend: str, workdir: Path | None) -> Iterator[CampaignRig]:
+    """Set up a campaign (cheap KDF, working folder, fresh database, started server).
+
+    The server is stopped, the database dropped and a temporary folder removed on the way out,
+    whether the campaign held or failed.
+
+    Args:
+        prefix: the name prefix of a temporary working folder.
+        backend: ``sqlite`` or ``postgresql``.
+        workdir: a folder to work in (kept afterwards), or None for a temporary one.
+    """
+    fast_kdf()
+    started = time.monotonic()
+    workspace = Workspace(prefix, workdir)
+    try:
+        db = make_db(backend, workspace.path)
+        server = ServerProcess(db, workspace.path)
+        try:
+            server.start()
+            yield CampaignRig(backend, workspace.path, db, server, started)
+        finally:
+            server.stop()
+            db.drop()
+    finally:
+        workspace.cleanup()
 
 
 def _engine(store: Store, policy: TransportPolicy) -> SyncEngine:
@@ -189,6 +234,46 @@ def diff_records(
         if len(lines) >= limit:
             break
     return "; ".join(lines)
+
+
+def check_matches_server(device: Device, remote: dict[str, dict[str, Any]], *, when: str) -> None:
+    """Check that a device holds exactly the server's records and has nothing pending.
+
+    Args:
+        device: the device to check.
+        remote: the server's records (:func:`server_records`).
+        when: when the check runs, for the message (``after a clean sync``).
+
+    Raises:
+        CampaignFailure: the records differ, or changes are still pending.
+    """
+    local = device_records(device)
+    if local != remote:
+        raise CampaignFailure(f"{device.name} != server: " + diff_records(local, remote))
+    if device.engine.status().pending:
+        raise CampaignFailure(f"{device.name}: changes pending {when}")
+
+
+def check_nothing_lost(registered: set[str], remote: dict[str, dict[str, Any]]) -> None:
+    """Check that every dossier the devices registered is on the server.
+
+    Raises:
+        CampaignFailure: some registered dossier is missing (the first three are named).
+    """
+    lost = registered - set(remote)
+    if lost:
+        raise CampaignFailure(f"dossiers lost: {sorted(lost)[:3]}")
+
+
+def check_change_log(db: ServerDb) -> None:
+    """Check the server's change log (see :func:`change_log_problems`).
+
+    Raises:
+        CampaignFailure: the log is not sound (every problem is named).
+    """
+    problems = change_log_problems(db)
+    if problems:
+        raise CampaignFailure("; ".join(problems))
 
 
 def change_log_problems(db: ServerDb) -> list[str]:

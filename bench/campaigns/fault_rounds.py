@@ -24,7 +24,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -32,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench.campaigns import common
 from bench.faultproxy import FaultProxy
 from tests.sync.test_faults import POLICY, _local_op
@@ -52,19 +52,11 @@ def _check(
     db = server.db
     on_server = common.server_records(db)
     for device in devices:
-        local = common.device_records(device)
-        if local != on_server:
-            raise common.CampaignFailure(
-                f"{device.name} != server: " + common.diff_records(local, on_server)
-            )
-        if device.engine.status().pending:
-            raise common.CampaignFailure(f"{device.name}: changes pending after settling")
+        common.check_matches_server(device, on_server, when="after settling")
         states = Counter(c.state for c in device.store.all_changes())
         if set(states) - {"acknowledged", "durable"}:
             raise common.CampaignFailure(f"{device.name}: outbox states {dict(states)}")
-    lost = registered - set(on_server)
-    if lost:
-        raise common.CampaignFailure(f"dossiers lost: {sorted(lost)[:3]}")
+    common.check_nothing_lost(registered, on_server)
     held = server_attachments(db)
     incomplete = [s for s in scans if s not in held or not held[s][2] or held[s][0] != held[s][1]]
     if incomplete:
@@ -79,9 +71,7 @@ def _check(
             f"server log != device outboxes: {len(set(keys) - sent)} extra, "
             f"{len(sent - set(keys))} missing"
         )
-    problems = common.change_log_problems(db)
-    if problems:
-        raise common.CampaignFailure("; ".join(problems))
+    common.check_change_log(db)
     conflicts = server.conflicts(all_=True)
     edit_conflicts = [c for c in conflicts if c["kind"] in ("field", "delete")]
     if len({c["change_id"] for c in edit_conflicts}) != len(edit_conflicts):
@@ -122,85 +112,76 @@ def run(
     Raises:
         CampaignFailure: an invariant broke.
     """
-    common.fast_kdf()
-    started = time.monotonic()
-    workspace = common.Workspace("motcua-faults-", workdir)
-    work = workspace.path
-    db = common.make_db(backend, work)
-    server = common.ServerProcess(db, work)
     devices: list[common.Device] = []
     proxy: FaultProxy | None = None
-    try:
-        server.start()
-        port = int(server.url.rsplit(":", 1)[1])
-        proxy = FaultProxy(
-            "127.0.0.1",
-            port,
-            kbps=2000,
-            rtt_ms=10,
-            cut_random_per_kb=0.0,  # enrolment over a sound link
-            stall_random_per_kb=0.008,
-            stall_s=None,  # stalled until the client's read timeout gives up on it
-            seed=seed,
-        )
-        proxy_url = f"http://127.0.0.1:{proxy.start()}"
-        devices = [
-            common.make_device(server, work / f"pc-{n}", n, url=proxy_url, policy=POLICY)
-            for n in ("a", "b", "c")
-        ]
-        proxy.configure(cut_random_per_kb=0.04)
-        rng = random.Random(seed)
-        serial = [0]
-        registered: set[str] = set()
-        scans: set[str] = set()
-        reported: list[str] = []
-        failed_syncs = 0
-        for n in range(rounds):
-            device = rng.choice(devices)
-            for _op in range(rng.randint(0, 3)):
-                _local_op(device, rng, serial, registered, scans)  # type: ignore[arg-type]
-            report = device.sync()
-            reported += report.new_conflicts
-            failed_syncs += not report.ok
-            if progress and (n + 1) % 50 == 0:
-                print(
-                    f"round {n + 1}/{rounds}: failed syncs {failed_syncs}, "
-                    f"{time.monotonic() - started:.0f} s",
-                    flush=True,
-                )
-        link = proxy.counters()
-        halvings = sum(d.engine.sizer.timeouts for d in devices)
-        proxy.configure(cut_random_per_kb=0.0, stall_random_per_kb=0.0)
-        common.settle(devices)
-        for device in devices:
-            reported += device.sync().new_conflicts
-        counts = _check(devices, server, registered, scans, reported)
-        if link.cuts_up + link.cuts_down == 0:
-            raise common.CampaignFailure("the link was never cut: the campaign proved nothing")
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        for device in devices:
-            device.close()
-        server.stop()
-        db.drop()
-        workspace.cleanup()
-    return {
-        "campaign": "fault_rounds",
-        "backend": backend,
-        "rounds": rounds,
-        "devices": 3,
-        "requests": link.requests,
-        "connections": link.connections,
-        "cuts_up": link.cuts_up,
-        "cuts_down": link.cuts_down,
-        "stalls": link.stalls,
-        "failed_syncs": failed_syncs,
-        "batch_halvings": halvings,
-        **counts,
-        "failures": 0,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    with common.campaign_rig("motcua-faults-", backend, workdir) as rig:
+        server, work = rig.server, rig.work
+        try:
+            port = int(server.url.rsplit(":", 1)[1])
+            proxy = FaultProxy(
+                "127.0.0.1",
+                port,
+                kbps=2000,
+                rtt_ms=10,
+                cut_random_per_kb=0.0,  # enrolment over a sound link
+                stall_random_per_kb=0.008,
+                stall_s=None,  # stalled until the client's read timeout gives up on it
+                seed=seed,
+            )
+            proxy_url = f"http://127.0.0.1:{proxy.start()}"
+            devices = [
+                common.make_device(server, work / f"pc-{n}", n, url=proxy_url, policy=POLICY)
+                for n in ("a", "b", "c")
+            ]
+            proxy.configure(cut_random_per_kb=0.04)
+            rng = random.Random(seed)
+            serial = [0]
+            registered: set[str] = set()
+            scans: set[str] = set()
+            reported: list[str] = []
+            failed_syncs = 0
+            for n in range(rounds):
+                device = rng.choice(devices)
+                for _op in range(rng.randint(0, 3)):
+                    _local_op(device, rng, serial, registered, scans)
+                sync_report = device.sync()
+                reported += sync_report.new_conflicts
+                failed_syncs += not sync_report.ok
+                if progress and (n + 1) % 50 == 0:
+                    print(
+                        f"round {n + 1}/{rounds}: failed syncs {failed_syncs}, "
+                        f"{time.monotonic() - rig.started:.0f} s",
+                        flush=True,
+                    )
+            link = proxy.counters()
+            halvings = sum(d.engine.sizer.timeouts for d in devices)
+            proxy.configure(cut_random_per_kb=0.0, stall_random_per_kb=0.0)
+            common.settle(devices)
+            for device in devices:
+                reported += device.sync().new_conflicts
+            counts = _check(devices, server, registered, scans, reported)
+            if link.cuts_up + link.cuts_down == 0:
+                raise common.CampaignFailure("the link was never cut: the campaign proved nothing")
+        finally:
+            if proxy is not None:
+                proxy.stop()
+            for device in devices:
+                device.close()
+    return rig.summary(
+        "fault_rounds",
+        {
+            "rounds": rounds,
+            "devices": 3,
+            "requests": link.requests,
+            "connections": link.connections,
+            "cuts_up": link.cuts_up,
+            "cuts_down": link.cuts_down,
+            "stalls": link.stalls,
+            "failed_syncs": failed_syncs,
+            "batch_halvings": halvings,
+            **counts,
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,10 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(
         args.rounds, backend=args.backend, seed=args.seed, workdir=args.workdir, progress=True
     )
-    text = json.dumps(summary, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(summary, args.json)
     return 0
 
 

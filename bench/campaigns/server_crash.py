@@ -20,7 +20,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import threading
@@ -29,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench.campaigns import common
 from desktop.store.dossiers import DossierLocked, InvalidTransition
 from desktop.store.errors import StoreError
@@ -78,19 +78,9 @@ def _check(devices: list[common.Device], db: common.ServerDb, registered: set[st
     common.settle(devices)
     remote = common.server_records(db)
     for device in devices:
-        local = common.device_records(device)
-        if local != remote:
-            raise common.CampaignFailure(
-                f"{device.name} != server: " + common.diff_records(local, remote)
-            )
-        if device.engine.status().pending:
-            raise common.CampaignFailure(f"{device.name}: changes pending after a clean sync")
-    lost = registered - set(remote)
-    if lost:
-        raise common.CampaignFailure(f"dossiers lost: {sorted(lost)[:3]}")
-    problems = common.change_log_problems(db)
-    if problems:
-        raise common.CampaignFailure("; ".join(problems))
+        common.check_matches_server(device, remote, when="after a clean sync")
+    common.check_nothing_lost(registered, remote)
+    common.check_change_log(db)
 
 
 def run(
@@ -107,73 +97,62 @@ def run(
     Raises:
         CampaignFailure: an invariant broke (the message names the trial).
     """
-    common.fast_kdf()
-    started = time.monotonic()
-    workspace = common.Workspace("motcua-server-crash-", workdir)
-    work = workspace.path
-    db = common.make_db(backend, work)
-    server = common.ServerProcess(db, work)
     rng = random.Random(seed)
     serial = [0]
     registered: set[str] = set()
     outcomes: Counter[str] = Counter()
     restarts = 0
     devices: list[common.Device] = []
-    try:
-        server.start()
-        devices = [common.make_device(server, work / f"pc-{n}", n) for n in ("a", "b", "c")]
-        for trial in range(trials):
-            big = rng.choice(devices)
+    with common.campaign_rig("motcua-server-crash-", backend, workdir) as rig:
+        server, db, work = rig.server, rig.db, rig.work
+        try:
+            devices = [common.make_device(server, work / f"pc-{n}", n) for n in ("a", "b", "c")]
+            for trial in range(trials):
+                big = rng.choice(devices)
+                for device in devices:
+                    n = rng.randint(10, 40) if device is big else rng.randint(0, 3)
+                    _offline_work(device, rng, serial, registered, n)
+                reports: dict[str, Any] = {}
+
+                def sync(device: common.Device, into: dict[str, Any] = reports) -> None:
+                    into[device.name] = device.sync()
+
+                threads = [threading.Thread(target=sync, args=(d,)) for d in devices]
+                for thread in threads:
+                    thread.start()
+                time.sleep(rng.uniform(0.0, max_delay_s))
+                _kill(server)
+                for thread in threads:
+                    thread.join(120)
+                for name in sorted(reports):
+                    ok = reports[name].ok
+                    outcomes["sync finished before the kill" if ok else "sync cut by the kill"] += 1
+                server.start()
+                restarts += 1
+                try:
+                    _check(devices, db, registered)
+                except common.CampaignFailure as exc:
+                    raise common.CampaignFailure(f"trial {trial}: {exc}") from exc
+                if progress and (trial + 1) % 10 == 0:
+                    print(
+                        f"trial {trial + 1}/{trials}: {len(registered)} dossiers, "
+                        f"{dict(outcomes)}, {time.monotonic() - rig.started:.0f} s",
+                        flush=True,
+                    )
+            changes = common.server_changes(db)
+        finally:
             for device in devices:
-                n = rng.randint(10, 40) if device is big else rng.randint(0, 3)
-                _offline_work(device, rng, serial, registered, n)
-            reports: dict[str, Any] = {}
-
-            def sync(device: common.Device, into: dict[str, Any] = reports) -> None:
-                into[device.name] = device.sync()
-
-            threads = [threading.Thread(target=sync, args=(d,)) for d in devices]
-            for thread in threads:
-                thread.start()
-            time.sleep(rng.uniform(0.0, max_delay_s))
-            _kill(server)
-            for thread in threads:
-                thread.join(120)
-            for name, report in sorted(reports.items()):
-                outcomes[
-                    "sync finished before the kill" if report.ok else "sync cut by the kill"
-                ] += 1
-                del name
-            server.start()
-            restarts += 1
-            try:
-                _check(devices, db, registered)
-            except common.CampaignFailure as exc:
-                raise common.CampaignFailure(f"trial {trial}: {exc}") from exc
-            if progress and (trial + 1) % 10 == 0:
-                print(
-                    f"trial {trial + 1}/{trials}: {len(registered)} dossiers, {dict(outcomes)}, "
-                    f"{time.monotonic() - started:.0f} s",
-                    flush=True,
-                )
-        changes = common.server_changes(db)
-    finally:
-        for device in devices:
-            device.close()
-        server.stop()
-        db.drop()
-        workspace.cleanup()
-    return {
-        "campaign": "server_crash",
-        "backend": backend,
-        "trials": trials,
-        "server_kills": restarts,
-        "device_syncs": dict(outcomes),
-        "dossiers": len(registered),
-        "changes_logged": len(changes),
-        "failures": 0,
-        "seconds": round(time.monotonic() - started, 1),
-    }
+                device.close()
+    return rig.summary(
+        "server_crash",
+        {
+            "trials": trials,
+            "server_kills": restarts,
+            "device_syncs": dict(outcomes),
+            "dossiers": len(registered),
+            "changes_logged": len(changes),
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,10 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         max_delay_s=args.max_delay,
         progress=True,
     )
-    text = json.dumps(summary, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report.print_summary(summary, args.json)
     return 0
 
 

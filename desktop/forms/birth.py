@@ -13,17 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms import common_fields as cf
-from desktop.forms.model import (
-    DateOrder,
-    Field,
-    FieldKind,
-    Person,
-    Procedure,
-    ProcessingRule,
-    Section,
-)
+from desktop.forms.fields import Field, FieldKind, Person, Section
+from desktop.forms.model import Procedure
+from desktop.forms.rules import DateOrder
 
-_REQ = "nguoi_yeu_cau"
+_REQ = cf.REQUESTER.key
 _CHILD = "tre"
 _MOTHER = "me"
 _FATHER = "cha"
@@ -134,16 +128,12 @@ BIRTH = Procedure(
     book_type="KS",
     sections=SECTIONS,
     persons=(
-        Person(_REQ, "Người yêu cầu"),
+        cf.REQUESTER,
         Person(_CHILD, "Người được khai sinh", split_name=True, has_id_card=False),
         Person(_MOTHER, "Mẹ", sex="Nữ"),
         Person(_FATHER, "Cha", sex="Nam"),
     ),
-    processing=ProcessingRule(
-        working_days=0,
-        description="Trả kết quả ngay trong ngày; hồ sơ nhận sau 15 giờ trả trong ngày làm "
-        "việc tiếp theo.",
-    ),
+    processing=cf.SAME_DAY,
     event_deadline_days=60,
     event_date_field="tre_ngay_sinh",
     main_persons=(_CHILD,),

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.model import Choice, Field, FieldKind
+from desktop.forms.fields import Choice, Field, FieldKind, Person
+from desktop.forms.names import full_name
+from desktop.forms.rules import ProcessingRule
 
 SEX_CHOICES = (Choice("Nam", "Nam"), Choice("Nữ", "Nữ"))
 """The two values of a SEX field, as written on the papers."""
@@ -18,6 +20,50 @@ SEX_CHOICES = (Choice("Nam", "Nam"), Choice("Nữ", "Nữ"))
 NAME_PART_MAX = 40
 FULL_NAME_MAX = 100
 PLACE_MAX = 250
+
+REQUESTER = Person("nguoi_yeu_cau", "Người yêu cầu")
+"""The person who asks for the registration; :func:`requester` declares their lines."""
+
+SAME_DAY = ProcessingRule(
+    working_days=0,
+    description="Trả kết quả ngay trong ngày; hồ sơ nhận sau 15 giờ trả trong ngày làm "
+    "việc tiếp theo.",
+)
+"""The result on the day the papers are received (from 15:00 on, the next working day)."""
+
+
+def _person_field(
+    person: str,
+    suffix: str,
+    label: str,
+    kind: FieldKind,
+    section: str,
+    *,
+    max_length: int,
+    required: bool = False,
+    options: tuple[Choice, ...] = (),
+    help: str = "",
+    derived_from: str | None = None,
+    searchable: bool = False,
+    default: str = "",
+    idcard_attr: str | None = None,
+) -> Field:
+    """Return a field describing ``person``, named ``<person>_<suffix>`` (see :class:`Field`)."""
+    return Field(
+        f"{person}_{suffix}",
+        label,
+        kind,
+        section,
+        required=required,
+        options=options,
+        help=help,
+        derived_from=derived_from,
+        person=person,
+        searchable=searchable,
+        max_length=max_length,
+        default=default,
+        idcard_attr=idcard_attr,
+    )
 
 
 def name_parts(person: str, section: str, *, required: bool = True) -> tuple[Field, ...]:
@@ -29,35 +75,35 @@ def name_parts(person: str, section: str, *, required: bool = True) -> tuple[Fie
         required: whether họ and tên are required (chữ đệm never is: many names have none).
     """
     return (
-        Field(
-            f"{person}_ho",
+        _person_field(
+            person,
+            "ho",
             "Họ",
             FieldKind.NAME,
             section,
             required=required,
-            person=person,
             searchable=True,
             max_length=NAME_PART_MAX,
             idcard_attr="ho",
         ),
-        Field(
-            f"{person}_chu_dem",
+        _person_field(
+            person,
+            "chu_dem",
             "Chữ đệm",
             FieldKind.NAME,
             section,
-            person=person,
             searchable=True,
             max_length=NAME_PART_MAX,
             help="Để trống nếu không có chữ đệm.",
             idcard_attr="chu_dem",
         ),
-        Field(
-            f"{person}_ten",
+        _person_field(
+            person,
+            "ten",
             "Tên",
             FieldKind.NAME,
             section,
             required=required,
-            person=person,
             searchable=True,
             max_length=NAME_PART_MAX,
             idcard_attr="ten",
@@ -69,13 +115,13 @@ def full_name_field(
     person: str, section: str, label: str = "Họ, chữ đệm, tên", *, required: bool = True
 ) -> Field:
     """Return the single full-name field of a person whose name is not sorted on."""
-    return Field(
-        f"{person}_ho_ten",
+    return _person_field(
+        person,
+        "ho_ten",
         label,
         FieldKind.NAME,
         section,
         required=required,
-        person=person,
         searchable=True,
         max_length=FULL_NAME_MAX,
         idcard_attr="full_name",
@@ -91,44 +137,41 @@ def birth_date(
     label: str = "Ngày, tháng, năm sinh",
 ) -> tuple[Field, ...]:
     """Return a person's date of birth, plus its derived words when ``in_words``."""
-    fields = [
-        Field(
-            f"{person}_ngay_sinh",
-            label,
-            FieldKind.DATE,
-            section,
-            required=required,
-            person=person,
-            help="Nhập theo dạng ngày/tháng/năm, ví dụ 15/03/2025.",
-            max_length=10,
-            idcard_attr="birth_date",
-        )
-    ]
-    if in_words:
-        fields.append(
-            Field(
-                f"{person}_ngay_sinh_bang_chu",
-                "Ngày, tháng, năm sinh bằng chữ",
-                FieldKind.DATE_IN_WORDS,
-                section,
-                derived_from=f"{person}_ngay_sinh",
-                person=person,
-                max_length=200,
-            )
-        )
-    return tuple(fields)
+    born = _person_field(
+        person,
+        "ngay_sinh",
+        label,
+        FieldKind.DATE,
+        section,
+        required=required,
+        help="Nhập theo dạng ngày/tháng/năm, ví dụ 15/03/2025.",
+        max_length=10,
+        idcard_attr="birth_date",
+    )
+    if not in_words:
+        return (born,)
+    words = _person_field(
+        person,
+        "ngay_sinh_bang_chu",
+        "Ngày, tháng, năm sinh bằng chữ",
+        FieldKind.DATE_IN_WORDS,
+        section,
+        derived_from=born.name,
+        max_length=200,
+    )
+    return (born, words)
 
 
 def sex(person: str, section: str, *, required: bool = True) -> Field:
     """Return a person's sex field (Nam / Nữ)."""
-    return Field(
-        f"{person}_gioi_tinh",
+    return _person_field(
+        person,
+        "gioi_tinh",
         "Giới tính",
         FieldKind.SEX,
         section,
         required=required,
         options=SEX_CHOICES,
-        person=person,
         max_length=3,
         idcard_attr="sex",
     )
@@ -136,13 +179,13 @@ def sex(person: str, section: str, *, required: bool = True) -> Field:
 
 def ethnicity(person: str, section: str, *, required: bool = True) -> Field:
     """Return a person's ethnic group field (one of the 54)."""
-    return Field(
-        f"{person}_dan_toc",
+    return _person_field(
+        person,
+        "dan_toc",
         "Dân tộc",
         FieldKind.ETHNICITY,
         section,
         required=required,
-        person=person,
         help="Gõ vài chữ để tìm, ví dụ: mong, tay, dao.",
         max_length=40,
     )
@@ -150,15 +193,15 @@ def ethnicity(person: str, section: str, *, required: bool = True) -> Field:
 
 def nationality(person: str, section: str, *, required: bool = True) -> Field:
     """Return a person's nationality field (``Việt Nam`` by default)."""
-    return Field(
-        f"{person}_quoc_tich",
+    # Prefill only where a value is needed: an unknown father keeps an empty line.
+    return _person_field(
+        person,
+        "quoc_tich",
         "Quốc tịch",
         FieldKind.NATIONALITY,
         section,
         required=required,
-        person=person,
         max_length=60,
-        # Prefill only where a value is needed: an unknown father keeps an empty line.
         default="Việt Nam" if required else "",
     )
 
@@ -172,13 +215,13 @@ def personal_id(
     help: str = "12 chữ số, in trên thẻ căn cước.",
 ) -> Field:
     """Return a person's 12-digit personal ID field (searchable)."""
-    return Field(
-        f"{person}_so_dinh_danh",
+    return _person_field(
+        person,
+        "so_dinh_danh",
         label,
         FieldKind.PERSONAL_ID,
         section,
         required=required,
-        person=person,
         searchable=True,
         help=help,
         max_length=12,
@@ -190,13 +233,13 @@ def residence(
     person: str, section: str, *, required: bool = True, label: str = "Nơi cư trú"
 ) -> Field:
     """Return a person's residence address (free text, filled from the ID card)."""
-    return Field(
-        f"{person}_cu_tru",
+    return _person_field(
+        person,
+        "cu_tru",
         label,
         FieldKind.PLACE,
         section,
         required=required,
-        person=person,
         help="Thôn/bản (tổ dân phố), xã/phường, tỉnh.",
         max_length=PLACE_MAX,
         idcard_attr="address",
@@ -205,12 +248,12 @@ def residence(
 
 def phone(person: str, section: str) -> Field:
     """Return a contact phone number (for the receipt slip)."""
-    return Field(
-        f"{person}_dien_thoai",
+    return _person_field(
+        person,
+        "dien_thoai",
         "Số điện thoại",
         FieldKind.TEXT,
         section,
-        person=person,
         help="Để báo khi có kết quả (không bắt buộc).",
         max_length=15,
     )
@@ -218,7 +261,7 @@ def phone(person: str, section: str) -> Field:
 
 def requester(section: str, relation_label: str) -> tuple[Field, ...]:
     """Return the requester's lines (người yêu cầu) common to every declaration."""
-    person = "nguoi_yeu_cau"
+    person = REQUESTER.key
     return (
         full_name_field(person, section, "Họ, chữ đệm, tên người yêu cầu"),
         personal_id(
@@ -228,13 +271,13 @@ def requester(section: str, relation_label: str) -> tuple[Field, ...]:
             label="Số định danh cá nhân / giấy tờ tùy thân",
         ),
         residence(person, section),
-        Field(
-            f"{person}_quan_he",
+        _person_field(
+            person,
+            "quan_he",
             relation_label,
             FieldKind.TEXT,
             section,
             required=True,
-            person=person,
             help="Ví dụ: cha, mẹ, ông, bà, anh, chị, bản thân.",
             max_length=50,
         ),
@@ -276,8 +319,6 @@ def person_key(data: Mapping[str, Any], person: str) -> str:
         return "id:" + pid.strip()
     name = data.get(f"{person}_ho_ten")
     if not isinstance(name, str):
-        from desktop.forms.model import full_name
-
         parts = [data.get(f"{person}_{p}") for p in ("ho", "chu_dem", "ten")]
         name = full_name(*(p if isinstance(p, str) else "" for p in parts))
     return "name:" + folded(name) if folded(name) else ""

@@ -12,17 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms import common_fields as cf
-from desktop.forms.model import (
-    DateOrder,
-    Field,
-    FieldKind,
-    Person,
-    Procedure,
-    ProcessingRule,
-    Section,
-)
+from desktop.forms.fields import Field, FieldKind, Person, Section
+from desktop.forms.model import Procedure
+from desktop.forms.rules import DateOrder
 
-_REQ = "nguoi_yeu_cau"
+_REQ = cf.REQUESTER.key
 _DEAD = "nguoi_chet"
 
 
@@ -137,14 +131,10 @@ DEATH = Procedure(
     book_type="KT",
     sections=SECTIONS,
     persons=(
-        Person(_REQ, "Người yêu cầu"),
+        cf.REQUESTER,
         Person(_DEAD, "Người đã chết", split_name=True),
     ),
-    processing=ProcessingRule(
-        working_days=0,
-        description="Trả kết quả ngay trong ngày; hồ sơ nhận sau 15 giờ trả trong ngày làm "
-        "việc tiếp theo.",
-    ),
+    processing=cf.SAME_DAY,
     event_deadline_days=15,
     event_date_field="ngay_chet",
     main_persons=(_DEAD,),

@@ -6,7 +6,8 @@ Run ``python -m desktop.forms.describe > docs/procedures.md`` after changing a d
 
 from __future__ import annotations
 
-from desktop.forms.model import Field, FieldKind, Procedure
+from desktop.forms.fields import Field, FieldKind
+from desktop.forms.model import Procedure
 from desktop.forms.procedures import all_procedures
 
 _KIND_WORDS = {

@@ -167,70 +167,88 @@ def _split(raw: object) -> tuple[str, list[str]]:
     return raw, [_clean_field(p) for p in parts]
 
 
-def _parse(raw: object, today: datetime.date) -> IdCard:
-    """Parse a payload; raises only IdCardError (see parse_cccd_qr)."""
-    raw_text, fields = _split(raw)
-    warnings: list[str] = []
-    twelve: list[str] = []
-    old_ids: list[str] = []
-    dates: list[datetime.date] = []
-    sexes: list[str] = []
-    texts: list[str] = []
-    no_expiry = False
+_IGNORED = "Đã bỏ qua một trường không nhận ra trong mã QR: «{}»."
+
+
+@dataclass
+class _Fields:
+    """The payload's fields sorted by what they look like, before any is given a role."""
+
+    twelve: list[str] = field(default_factory=list)
+    old_ids: list[str] = field(default_factory=list)
+    dates: list[datetime.date] = field(default_factory=list)
+    sexes: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    no_expiry: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sort_fields(fields: list[str]) -> _Fields:
+    """Sort the cleaned fields by content: numbers, dates, sex, "no expiry", texts."""
+    found = _Fields()
     for text in fields:
         if not text:
             continue
         if text.isdigit() and text.isascii():
             date = _parse_date(text) if len(text) == 8 else None
             if date is not None:
-                dates.append(date)
+                found.dates.append(date)
             elif len(text) == 12:
-                twelve.append(text)
+                found.twelve.append(text)
             elif len(text) == 9:
-                old_ids.append(text)
+                found.old_ids.append(text)
             else:
-                warnings.append(f"Đã bỏ qua một trường không nhận ra trong mã QR: «{text}».")
+                found.warnings.append(_IGNORED.format(text))
             continue
         date = _parse_date(text)
         if date is not None:
-            dates.append(date)
+            found.dates.append(date)
             continue
         folded = fold(text)
         if folded in ("nam", "nu"):
-            sexes.append("Nam" if folded == "nam" else "Nữ")
+            found.sexes.append("Nam" if folded == "nam" else "Nữ")
         elif folded in _NO_EXPIRY:
-            no_expiry = True
+            found.no_expiry = True
         elif any(c.isalpha() for c in text):
-            texts.append(text)
+            found.texts.append(text)
         else:
-            warnings.append(f"Đã bỏ qua một trường không nhận ra trong mã QR: «{text}».")
+            found.warnings.append(_IGNORED.format(text))
+    return found
 
-    # --- ID numbers ---
-    if not twelve:
+
+def _id_numbers(found: _Fields) -> tuple[str, str | None]:
+    """Return the ID number and the old ID (None when there is none)."""
+    if not found.twelve:
         raise _error("no 12-digit ID number found", "không thấy số định danh 12 chữ số.")
-    if len(twelve) > 2:
+    if len(found.twelve) > 2:
         raise _error(
-            f"{len(twelve)} 12-digit numbers found, at most 2 expected",
+            f"{len(found.twelve)} 12-digit numbers found, at most 2 expected",
             "có quá nhiều số 12 chữ số.",
         )
-    id_number = twelve[0]
-    old_candidates = twelve[1:] + old_ids
+    old_candidates = found.twelve[1:] + found.old_ids
     old_id = old_candidates[0] if old_candidates else None
     if len(old_candidates) > 1:
-        warnings.append(
+        found.warnings.append(
             f"Mã QR có nhiều số CMND/CCCD cũ ({', '.join(old_candidates)}); "
             f"đã lấy số {old_id}, hãy kiểm tra lại."
         )
+    return found.twelve[0], old_id
 
-    # --- sex ---
-    if not sexes:
+
+def _sex(found: _Fields) -> str:
+    """Return the one sex the payload gives."""
+    if not found.sexes:
         raise _error("no sex field (Nam/Nữ) found", "không thấy giới tính (Nam/Nữ).")
-    if len(set(sexes)) > 1:
+    if len(set(found.sexes)) > 1:
         raise _error("conflicting sex fields", "có hai giới tính khác nhau.")
-    sex = sexes[0]
+    return found.sexes[0]
 
-    # --- dates: by value, birth < issue < expiry ---
-    dates.sort()
+
+def _card_dates(
+    found: _Fields, today: datetime.date
+) -> tuple[datetime.date, datetime.date | None, datetime.date | None]:
+    """Return (birth, issue, expiry) told apart by value: birth < issue < expiry."""
+    dates = sorted(found.dates)
     if not dates:
         raise _error("no date of birth found", "không thấy ngày sinh.")
     if len(dates) > 3:
@@ -256,23 +274,34 @@ def _parse(raw: object, today: datetime.date) -> IdCard:
             f"date of birth {format_date_vn(birth_date)} is in the future",
             f"ngày sinh {format_date_vn(birth_date)} ở tương lai.",
         )
+    return birth_date, issue_date, expiry_date
 
-    # --- name and address ---
-    names = [t for t in texts if _looks_like_name(t)]
+
+def _name_and_address(found: _Fields) -> tuple[str, str]:
+    """Return the first name-like text and the longest remaining one (the address)."""
+    names = [t for t in found.texts if _looks_like_name(t)]
     if not names:
         raise _error("no field looks like a person's name", "không thấy họ tên.")
     full_name = names[0]
-    rest = list(texts)
+    rest = list(found.texts)
     rest.remove(full_name)
     if not rest:
         raise _error("no address found", "không thấy nơi cư trú.")
     # The longest remaining text is the address; max() keeps the first of equally long ones.
     address_index = max(range(len(rest)), key=lambda i: len(rest[i]))
     address = rest.pop(address_index)
-    for extra in rest:
-        warnings.append(f"Đã bỏ qua một trường không nhận ra trong mã QR: «{extra}».")
+    found.warnings.extend(_IGNORED.format(extra) for extra in rest)
+    return full_name, address
 
-    # --- warnings for the clerk ---
+
+def _date_warnings(
+    issue_date: datetime.date | None,
+    expiry_date: datetime.date | None,
+    no_expiry: bool,
+    today: datetime.date,
+) -> list[str]:
+    """Return the clerk's warnings about missing, expired or future card dates."""
+    warnings: list[str] = []
     if issue_date is None:
         warnings.append("Mã QR không ghi ngày cấp thẻ; hãy xem trên mặt thẻ.")
     if expiry_date is None and not no_expiry:
@@ -283,7 +312,20 @@ def _parse(raw: object, today: datetime.date) -> IdCard:
         warnings.append(
             f"Ngày cấp thẻ {format_date_vn(issue_date)} ở tương lai; hãy kiểm tra ngày giờ của máy tính."
         )
-    warnings.extend(check_personal_id(id_number, birth_date, sex))
+    return warnings
+
+
+def _parse(raw: object, today: datetime.date) -> IdCard:
+    """Parse a payload; raises only IdCardError (see parse_cccd_qr)."""
+    raw_text, fields = _split(raw)
+    found = _sort_fields(fields)
+    id_number, old_id = _id_numbers(found)
+    sex = _sex(found)
+    birth_date, issue_date, expiry_date = _card_dates(found, today)
+    full_name, address = _name_and_address(found)
+    warnings = found.warnings
+    warnings += _date_warnings(issue_date, expiry_date, found.no_expiry, today)
+    warnings += check_personal_id(id_number, birth_date, sex)
     return IdCard(
         id_number=id_number,
         old_id=old_id,

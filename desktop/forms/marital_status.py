@@ -12,20 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms import common_fields as cf
-from desktop.forms.model import (
-    Choice,
-    DateOrder,
-    Field,
-    FieldKind,
-    Forbidden,
-    Person,
-    Procedure,
-    ProcessingRule,
-    RequiredWhen,
-    Section,
-)
+from desktop.forms.fields import Choice, Field, FieldKind, Person, Section
+from desktop.forms.model import Procedure
+from desktop.forms.rules import DateOrder, Forbidden, ProcessingRule, RequiredWhen
 
-_REQ = "nguoi_yeu_cau"
+_REQ = cf.REQUESTER.key
 _WHO = "nguoi_duoc_xac_nhan"
 
 MARITAL_STATUSES = (
@@ -164,7 +155,7 @@ MARITAL_STATUS = Procedure(
     book_type="XNHN",
     sections=SECTIONS,
     persons=(
-        Person(_REQ, "Người yêu cầu"),
+        cf.REQUESTER,
         Person(_WHO, "Người được xác nhận", split_name=True),
     ),
     processing=ProcessingRule(working_days=3, description="03 ngày làm việc."),

@@ -14,15 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms import common_fields as cf
-from desktop.forms.model import (
-    Field,
-    FieldKind,
-    MinimumAge,
-    Person,
-    Procedure,
-    ProcessingRule,
-    Section,
-)
+from desktop.forms.fields import Field, FieldKind, Person, Section
+from desktop.forms.model import Procedure
+from desktop.forms.rules import MinimumAge, ProcessingRule
 
 _WIFE = "vo"
 _HUSBAND = "chong"

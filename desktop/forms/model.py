@@ -1,260 +1,52 @@
-"""The shape of a procedure declaration: fields, sections, persons, processing rules.
+"""The Procedure: one civil-status procedure declared once, as data.
 
-A procedure (khai sinh, khai tử, xác nhận tình trạng hôn nhân, kết hôn) is declared once, as
-data, in its own module (``birth.py`` …) and registered in ``procedures.py``. The form renderer,
-validation, the store (search terms, duplicate keys, book type), the receipt slip and printing
-all read the same declaration.
+A procedure (khai sinh, khai tử, xác nhận tình trạng hôn nhân, kết hôn) is declared in its own
+module (``birth.py`` …) from the building blocks of ``fields.py`` and the rules of ``rules.py``,
+and registered in ``procedures.py``. The form renderer, validation, the store (search terms,
+duplicate keys, book type), the receipt slip and printing all read the same declaration.
 
 Data values are strings keyed by field name (``{"tre_ho": "Giàng", ...}``); dates are ISO
-``YYYY-MM-DD`` strings. In a stored dossier record the same values live under
-``data.<field name>`` keys (see docs/architecture.md); :func:`record_data` and
-:func:`record_fields` convert between the two.
+``YYYY-MM-DD`` strings (``records.py`` maps them to the flat record's ``data.<name>`` keys).
 
-This module stays cheap to import: it imports nothing heavy and no other ``desktop`` module at
-import time (``vietnamese.fold`` is imported lazily where a key is folded).
+This module stays cheap to import: it imports nothing heavy and only the small declaration
+modules of ``desktop.forms``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from enum import Enum
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
+from desktop.forms.fields import Field, FieldKind, Person, Section
+from desktop.forms.names import full_name, propose_name_parts
+from desktop.forms.records import DATA_PREFIX, record_data
+from desktop.forms.rules import DateOrder, Forbidden, MinimumAge, ProcessingRule, RequiredWhen
+from desktop.forms.validation_result import FieldError, FieldWarning, ValidationError
+
+if TYPE_CHECKING:
+    from desktop.forms.idcard import IdCard
+
+# Procedure is declared here. The other names were declared here before the model was split;
+# they stay importable from this module for the store, the ui, the server and printing.
 __all__ = [
-    "Choice",
     "DATA_PREFIX",
-    "DateOrder",
-    "Forbidden",
-    "MinimumAge",
-    "RequiredWhen",
     "Field",
     "FieldError",
     "FieldKind",
     "FieldWarning",
-    "Person",
-    "ProcessingRule",
     "Procedure",
-    "Section",
     "ValidationError",
-    "ValidationResult",
-    "full_name",
-    "propose_name_parts",
     "record_data",
-    "record_fields",
 ]
 
-DATA_PREFIX = "data."
-"""Prefix of procedure fields in a flat dossier record (``data.tre_ho``)."""
 
-
-class FieldKind(str, Enum):
-    """What a field holds; decides its widget, its normalisation and its checks."""
-
-    TEXT = "text"
-    """A short free text on one line."""
-    NAME = "name"
-    """A person's name or a part of it (họ, chữ đệm, tên, or a full name); normalised."""
-    DATE = "date"
-    """A calendar date, stored ISO ``YYYY-MM-DD``, shown dd/mm/yyyy."""
-    TIME = "time"
-    """A time of day ``HH:MM`` (e.g. the hour of death)."""
-    SEX = "sex"
-    """``Nam`` or ``Nữ``."""
-    ETHNICITY = "ethnicity"
-    """One of the 54 ethnic groups, stored by its canonical name (``Mông`` for H'Mông)."""
-    NATIONALITY = "nationality"
-    """A nationality, as text (``Việt Nam`` by default)."""
-    PERSONAL_ID = "personal_id"
-    """A 12-digit personal identification number (số định danh cá nhân)."""
-    COMMUNE = "commune"
-    """A 5-digit code of a Lào Cai commune-level unit (xã/phường)."""
-    PROVINCE = "province"
-    """A 2-digit code of one of the 34 province-level units."""
-    PLACE = "place"
-    """A free-text address or place (thôn/bản, xã, tỉnh)."""
-    CHOICE = "choice"
-    """One of a fixed set of :class:`Choice` values."""
-    TEXTAREA = "textarea"
-    """A longer free text on several lines."""
-    DATE_IN_WORDS = "date_in_words"
-    """Read-only, derived from a DATE field by ``vietnamese.date_in_words``."""
-    INTEGER = "integer"
-    """A whole number (e.g. number of copies, the how-many-th marriage)."""
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One option of a CHOICE field: the stored value and its Vietnamese label."""
-
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a procedure declaration, as on the paper form.
-
-    Attributes:
-        name: snake_case ASCII key, unique within the procedure (``tre_ho``).
-        label: Vietnamese label as on the paper form (``Họ``).
-        kind: what the field holds.
-        section: key of the :class:`Section` the field belongs to.
-        required: whether a value is needed to save the dossier.
-        options: the choices of a CHOICE field, in display order.
-        help: a short Vietnamese hint shown next to the field.
-        derived_from: name of the field this read-only value is computed from
-            (the date of birth in words is derived from the date of birth).
-        person: key of the :class:`Person` this field describes, if any.
-        searchable: whether the value is indexed for search (names, ID numbers).
-        max_length: maximum number of characters.
-        default: the value a new form starts with.
-        idcard_attr: the attribute of a scanned ID card (``forms.idcard.IdCard``) that fills
-            this field: ``id_number``, ``full_name``, ``birth_date``, ``sex``, ``address``,
-            ``old_id``, ``issue_date``; or the name parts ``ho``, ``chu_dem``, ``ten``, which
-            are proposed from the card's full name for the clerk to confirm.
-    """
-
-    name: str
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    section: str = ""
-    required: bool = False
-    options: tuple[Choice, ...] = ()
-    help: str = ""
-    derived_from: str | None = None
-    person: str | None = None
-    searchable: bool = False
-    max_length: int = 200
-    default: str = ""
-    idcard_attr: str | None = None
-
-    @property
-    def read_only(self) -> bool:
-        """Whether the clerk cannot type into this field (it is computed)."""
-        return self.derived_from is not None
-
-    def option_label(self, value: str) -> str:
-        """Return the Vietnamese label of a CHOICE value (the value itself if unknown)."""
-        for choice in self.options:
-            if choice.value == value:
-                return choice.label
-        return value
-
-
-@dataclass(frozen=True)
-class Section:
-    """A group of fields, titled as on the paper form; field order is Tab order."""
-
-    key: str
-    title: str
-    fields: tuple[Field, ...]
-
-
-@dataclass(frozen=True)
-class Person:
-    """A person a procedure is about (the child, the mother, the requester …).
-
-    Attributes:
-        key: prefix of the person's field names (``tre``, ``me``, ``nguoi_yeu_cau`` …).
-        title: Vietnamese title (``Người được khai sinh``), e.g. for a "Quét CCCD" button.
-        split_name: whether the name is declared as ``<key>_ho``, ``<key>_chu_dem``,
-            ``<key>_ten`` (people who are sorted by name) rather than one ``<key>_ho_ten``.
-        sex: the sex implied by the role (``Nữ`` for the mother or the wife), if any.
-        has_id_card: whether the person can hold a chip ID card to scan ("Quét CCCD");
-            False for a newborn.
-    """
-
-    key: str
-    title: str
-    split_name: bool = False
-    sex: str | None = None
-    has_id_card: bool = True
-
-
-@dataclass(frozen=True)
-class ProcessingRule:
-    """The statutory processing time of a procedure (see ``workdays.due_date``).
-
-    Attributes:
-        working_days: working days after the day of receipt; 0 means the result is given on
-            the day the papers are received.
-        extended_working_days: the longer time when conditions must be verified
-            (marriage: 5 working days), or None.
-        cutoff: papers received at or after this time count from the next working day
-            (15:00); None for no roll-over.
-        description: Vietnamese wording for the slip and the UI.
-    """
-
-    working_days: int
-    extended_working_days: int | None = None
-    cutoff: time | None = time(15, 0)
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class DateOrder:
-    """A rule that one date comes after another (by at least ``min_years`` full years).
-
-    Attributes:
-        earlier: the field with the earlier date (e.g. the mother's date of birth).
-        later: the field with the later date (e.g. the child's date of birth).
-        on: the field the error is shown next to.
-        message: the Vietnamese error message (names the fields, says how to fix).
-        min_years: full years required between the two dates.
-    """
-
-    earlier: str
-    later: str
-    on: str
-    message: str
-    min_years: int = 0
-
-
-@dataclass(frozen=True)
-class MinimumAge:
-    """A person must be at least ``years`` full years old on the registration date.
-
-    Attributes:
-        birth_field: the field with the person's date of birth.
-        years: the minimum age in full years.
-        message: the Vietnamese error message.
-    """
-
-    birth_field: str
-    years: int
-    message: str
-
-
-@dataclass(frozen=True)
-class RequiredWhen:
-    """A field becomes required when another field holds one of some values.
-
-    Attributes:
-        field: the field that becomes required.
-        when: the field whose value decides.
-        values: the values of ``when`` that make ``field`` required.
-    """
-
-    field: str
-    when: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Forbidden:
-    """A combination of values that cannot go together (e.g. married + purpose marriage).
-
-    Attributes:
-        values: ``{field: value}`` pairs that must not all hold at once.
-        on: the field the error is shown next to.
-        message: the Vietnamese error message.
-    """
-
-    values: tuple[tuple[str, str], ...]
-    on: str
-    message: str
+def _text(value: object) -> str:
+    """Return ``value`` as text ('' for None)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 def _no_duplicate_key(data: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -288,7 +80,6 @@ class Procedure:
         required_when: fields that become required depending on another field.
         forbidden: combinations of values that cannot go together.
         duplicate_rule: function computing the duplicate key from (normalised) data.
-    print_layout: left None; printing keeps its layouts keyed by procedure code.
     """
 
     code: str
@@ -312,7 +103,6 @@ class Procedure:
         default=_no_duplicate_key, compare=False, repr=False
     )
     short_title: str = ""
-    print_layout: object | None = None
     _by_name: dict[str, Field] = field(default_factory=dict, init=False, compare=False, repr=False)
     _fields: tuple[Field, ...] = field(default=(), init=False, compare=False, repr=False)
 
@@ -397,28 +187,27 @@ class Procedure:
         """
         return {f.idcard_attr: f.name for f in self.fields_of(person) if f.idcard_attr}
 
-    def fill_person(self, person: str, card: object) -> dict[str, str]:
+    def fill_person(self, person: str, card: IdCard) -> dict[str, str]:
         """Return the data values a scanned ID card gives for one person's fields.
 
         Args:
             person: the person's key.
-            card: an object with ``IdCard`` attributes (``id_number``, ``full_name``,
-                ``birth_date`` as a ``date``, ``sex``, ``address``, ``issue_date`` …).
+            card: the card read by ``idcard.parse_cccd_qr``.
 
         Returns:
-            ``{field name: value}`` with dates as ISO strings; attributes the card lacks or
-            that are empty are left out. A split name is proposed as first word = họ, last
-            word = tên, the rest = chữ đệm, for the clerk to confirm.
+            ``{field name: value}`` with dates as ISO strings; values the card leaves empty
+            are left out. A split name is proposed as first word = họ, last word = tên, the
+            rest = chữ đệm, for the clerk to confirm.
         """
         mapping = self.person_fields(person)
         values: dict[str, str] = {}
-        full = str(getattr(card, "full_name", "") or "")
-        parts = propose_name_parts(full) if full else ("", "", "")
+        parts = propose_name_parts(card.full_name)
         for attr, name in mapping.items():
             if attr in ("ho", "chu_dem", "ten"):
                 value: object = parts[("ho", "chu_dem", "ten").index(attr)]
             else:
-                value = getattr(card, attr, None)
+                # The declaration names the card attribute (Field.idcard_attr).
+                value = getattr(card, attr)
             if isinstance(value, (date, datetime)):
                 value = value.isoformat()[:10]
             if value is None or value == "":
@@ -501,118 +290,3 @@ class Procedure:
     def defaults(self) -> dict[str, str]:
         """Return the starting values of a new form (fields with a default)."""
         return {f.name: f.default for f in self._by_name.values() if f.default}
-
-
-# -- validation results (filled in by validation.py) ------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """A problem that stops saving: the field's name and a Vietnamese message.
-
-    The message names the field by its label, says what is wrong and how to fix it.
-    """
-
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class FieldWarning:
-    """A soft warning the clerk should look at; it does not stop saving."""
-
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """The outcome of ``validation.validate``.
-
-    Attributes:
-        errors: problems that stop saving (empty when the data is valid).
-        warnings: soft warnings (late registration, ID number oddities).
-        late: the event is registered after its legal deadline (a fee applies).
-        normalized: the cleaned data: known fields only, text normalised, ethnic groups by
-            canonical name, derived fields (date in words) filled in.
-    """
-
-    errors: tuple[FieldError, ...]
-    warnings: tuple[FieldWarning, ...]
-    late: bool
-    normalized: dict[str, str]
-
-    @property
-    def ok(self) -> bool:
-        """Whether there are no errors."""
-        return not self.errors
-
-    def errors_for(self, name: str) -> tuple[FieldError, ...]:
-        """Return the errors of one field."""
-        return tuple(e for e in self.errors if e.field == name)
-
-    def warnings_for(self, name: str) -> tuple[FieldWarning, ...]:
-        """Return the warnings of one field."""
-        return tuple(w for w in self.warnings if w.field == name)
-
-
-class ValidationError(ValueError):
-    """Data that cannot be saved; ``errors`` holds one :class:`FieldError` per problem.
-
-    ``str()`` is English (for logs and the CLI); the Vietnamese messages are in ``errors``.
-    """
-
-    def __init__(self, errors: tuple[FieldError, ...] | list[FieldError]) -> None:
-        self.errors: tuple[FieldError, ...] = tuple(errors)
-        fields = ", ".join(dict.fromkeys(e.field for e in self.errors)) or "(none)"
-        super().__init__(f"invalid dossier data: {len(self.errors)} error(s) in fields: {fields}")
-
-
-# -- names and dates --------------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    """Return ``value`` as text ('' for None)."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
-
-
-def full_name(ho: str, chu_dem: str, ten: str) -> str:
-    """Join họ, chữ đệm and tên into a full name with single spaces (empties skipped)."""
-    return " ".join(" ".join(p.split()) for p in (ho, chu_dem, ten) if p and p.strip())
-
-
-def propose_name_parts(name: str) -> tuple[str, str, str]:
-    """Propose (họ, chữ đệm, tên) from a full name: first word, middle words, last word.
-
-    Only a proposal for the clerk to confirm (e.g. after a CCCD scan): names are never split
-    by position without a person checking them.
-    """
-    words = name.split()
-    if not words:
-        return ("", "", "")
-    if len(words) == 1:
-        return ("", "", words[0])
-    return (words[0], " ".join(words[1:-1]), words[-1])
-
-
-# -- records ----------------------------------------------------------------------------------
-
-
-def record_data(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the procedure data of a flat dossier record (``data.<name>`` keys unprefixed).
-
-    A record holding a nested ``"data"`` dict (the JSON-lines import format) works too.
-    """
-    nested = record.get("data")
-    out: dict[str, Any] = dict(nested) if isinstance(nested, Mapping) else {}
-    for key, value in record.items():
-        if isinstance(key, str) and key.startswith(DATA_PREFIX):
-            out[key[len(DATA_PREFIX) :]] = value
-    return out
-
-
-def record_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return procedure data as flat record keys (``{"data.tre_ho": ...}``)."""
-    return {f"{DATA_PREFIX}{k}": v for k, v in data.items()}

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.forms.dates import parse_iso_date
-from desktop.forms.model import Procedure, record_data
+from desktop.forms.model import Procedure
+from desktop.forms.records import record_data
 from desktop.forms.workdays import HolidaysArg, due_date
 
 __all__ = ["ReceiptSlip", "build_receipt"]

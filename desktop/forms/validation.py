@@ -6,8 +6,8 @@ rules (dates in order, marriage ages, conditional requirements), the legal deadl
 event (late registration) and returns the normalised data with derived fields filled in.
 
 It never raises, whatever ``data`` holds: every problem becomes a :class:`FieldError` with a
-Vietnamese message naming the field by its label. :func:`validate_or_raise` raises only
-:class:`ValidationError`.
+Vietnamese message naming the field by its label (the store raises
+``validation_result.ValidationError`` when data with errors is saved).
 """
 
 from __future__ import annotations
@@ -18,25 +18,11 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.forms.dates import parse_date_vn, parse_iso_date
-from desktop.forms.model import (
-    Field,
-    FieldError,
-    FieldKind,
-    FieldWarning,
-    Procedure,
-    ValidationError,
-    ValidationResult,
-)
+from desktop.forms.fields import Field, FieldKind
+from desktop.forms.model import Procedure
+from desktop.forms.validation_result import FieldError, FieldWarning, ValidationResult
 
-__all__ = [
-    "FieldError",
-    "FieldWarning",
-    "ValidationError",
-    "ValidationResult",
-    "check_field",
-    "validate",
-    "validate_or_raise",
-]
+__all__ = ["check_field", "validate"]
 
 EARLIEST_YEAR = 1880
 """Dates before this year are taken for typing mistakes."""
@@ -484,28 +470,3 @@ def validate(
             late=False,
             normalized={},
         )
-
-
-def validate_or_raise(
-    procedure: Procedure,
-    data: Mapping[str, Any],
-    *,
-    today: date,
-    received_at: datetime | None = None,
-    mung: bool = False,
-    zero_tens: str = "linh",
-) -> ValidationResult:
-    """Validate like :func:`validate`, raising when there is any error.
-
-    Returns:
-        The result (warnings and lateness included) when there are no errors.
-
-    Raises:
-        ValidationError: the data has errors (``.errors`` lists them); nothing else.
-    """
-    result = validate(
-        procedure, data, today=today, received_at=received_at, mung=mung, zero_tens=zero_tens
-    )
-    if result.errors:
-        raise ValidationError(result.errors)
-    return result

@@ -1,4 +1,4 @@
-"""Tests of the declaration model: dates, names, records, procedure consistency, CCCD fill."""
+"""Tests of the Procedure declaration: consistency checks, persons, CCCD fill."""
 
 from __future__ import annotations
 
@@ -7,102 +7,10 @@ from datetime import date
 
 import pytest
 
-from desktop.forms.dates import format_date_vn, parse_date_vn, parse_iso_date
-from desktop.forms.model import (
-    Choice,
-    DateOrder,
-    Field,
-    FieldError,
-    FieldKind,
-    Person,
-    Procedure,
-    Section,
-    ValidationError,
-    ValidationResult,
-    full_name,
-    propose_name_parts,
-    record_data,
-    record_fields,
-)
+from desktop.forms.fields import Choice, Field, FieldKind, Person, Section
+from desktop.forms.model import Procedure
 from desktop.forms.procedures import get_procedure
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("15/03/2025", date(2025, 3, 15)),
-        ("5/3/2025", date(2025, 3, 5)),
-        ("15-03-2025", date(2025, 3, 15)),
-        ("15.03.2025", date(2025, 3, 15)),
-        (" 01/01/1990 ", date(1990, 1, 1)),
-        ("2025-03-15", date(2025, 3, 15)),
-        ("29/02/2024", date(2024, 2, 29)),
-    ],
-)
-def test_parse_date_vn_accepts_the_ways_clerks_type_dates(text: str, expected: date) -> None:
-    assert parse_date_vn(text) == expected
-
-
-@pytest.mark.parametrize("text", ["31/02/2025", "29/02/2025", "00/01/2025", "15/13/2025"])
-def test_parse_date_vn_rejects_impossible_dates_with_a_vietnamese_message(text: str) -> None:
-    with pytest.raises(ValueError, match="không có thật"):
-        parse_date_vn(text)
-
-
-@pytest.mark.parametrize("text", ["", "hôm qua", "15/03/25", "2025/03/15", "15/03/2025x"])
-def test_parse_date_vn_rejects_text_that_is_not_a_date(text: str) -> None:
-    with pytest.raises(ValueError, match="ngày/tháng/năm"):
-        parse_date_vn(text)
-
-
-def test_format_date_vn_pads_day_and_month() -> None:
-    assert format_date_vn(date(2025, 3, 5)) == "05/03/2025"
-    assert parse_date_vn(format_date_vn(date(1999, 12, 31))) == date(1999, 12, 31)
-
-
-def test_parse_iso_date_returns_none_for_anything_but_a_real_iso_date() -> None:
-    assert parse_iso_date("2025-03-15") == date(2025, 3, 15)
-    assert parse_iso_date("2025-02-30") is None
-    assert parse_iso_date("15/03/2025") is None
-    assert parse_iso_date(20250315) is None
-
-
-def test_full_name_joins_parts_and_skips_an_empty_middle_name() -> None:
-    assert full_name("Giàng", "A", "Xà") == "Giàng A Xà"
-    assert full_name("Lò", "", "Đức") == "Lò Đức"
-    assert full_name(" Nguyễn ", "Thị  Thu", "Hà") == "Nguyễn Thị Thu Hà"
-
-
-def test_propose_name_parts_is_first_middle_last() -> None:
-    assert propose_name_parts("Nguyễn Thị Thu Hà") == ("Nguyễn", "Thị Thu", "Hà")
-    assert propose_name_parts("Lò Đức") == ("Lò", "", "Đức")
-    assert propose_name_parts("Xà") == ("", "", "Xà")
-    assert propose_name_parts("  ") == ("", "", "")
-
-
-def test_record_data_reads_flat_and_nested_records() -> None:
-    flat = {"procedure": "khai_sinh", "data.tre_ho": "Giàng", "data.tre_ten": "Xà"}
-    assert record_data(flat) == {"tre_ho": "Giàng", "tre_ten": "Xà"}
-    nested = {"procedure": "khai_sinh", "data": {"tre_ho": "Giàng"}}
-    assert record_data(nested) == {"tre_ho": "Giàng"}
-    assert record_fields({"tre_ho": "Giàng"}) == {"data.tre_ho": "Giàng"}
-    assert record_data(record_fields({"a": "1", "b": "2"})) == {"a": "1", "b": "2"}
-
-
-def test_validation_error_has_english_str_and_keeps_the_errors() -> None:
-    errors = (FieldError("tre_ho", "Chưa nhập «Họ»"), FieldError("tre_ten", "Chưa nhập «Tên»"))
-    exc = ValidationError(errors)
-    assert isinstance(exc, ValueError)
-    assert exc.errors == errors
-    assert "2 error(s)" in str(exc) and "tre_ho" in str(exc) and "tre_ten" in str(exc)
-
-
-def test_validation_result_helpers() -> None:
-    result = ValidationResult((FieldError("a", "x"),), (), False, {})
-    assert not result.ok
-    assert result.errors_for("a") == (FieldError("a", "x"),)
-    assert result.errors_for("b") == ()
-    assert ValidationResult((), (), False, {}).ok
+from desktop.forms.rules import DateOrder
 
 
 def _section(*fields: Field) -> Section:

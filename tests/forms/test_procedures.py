@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from desktop.forms.model import FieldKind
+from desktop.forms.fields import FieldKind
 from desktop.forms.procedures import (
     PROCEDURES,
     all_procedures,
@@ -180,7 +180,6 @@ def test_deadlines_and_processing_rules() -> None:
     assert birth.processing.working_days == 0 and death.processing.working_days == 0
     assert marital.processing.working_days == 3
     assert (marriage.processing.working_days, marriage.processing.extended_working_days) == (0, 5)
-    assert all(p.print_layout is None for p in all_procedures())
 
 
 @pytest.mark.parametrize("code", CODES)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from desktop.forms.model import record_fields
 from desktop.forms.procedures import get_procedure
 from desktop.forms.receipt import build_receipt
+from desktop.forms.records import record_fields
 from desktop.forms.workdays import HolidayTable
 from tests.forms.samples import BIRTH, MARITAL_STATUS, MARRIAGE
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.forms.model import FieldKind, ValidationError
+from desktop.forms.fields import FieldKind
 from desktop.forms.procedures import all_procedures, get_procedure
-from desktop.forms.validation import check_field, validate, validate_or_raise
+from desktop.forms.validation import check_field, validate
 from tests.forms.samples import BIRTH, DEATH, MARITAL_STATUS, MARRIAGE, RECEIVED, TODAY
 
 birth = get_procedure("khai_sinh")
@@ -353,14 +353,6 @@ def test_date_objects_are_accepted_as_values() -> None:
     assert result.normalized["tre_ngay_sinh"] == "2026-02-15"
 
 
-def test_validate_or_raise_returns_or_raises_validation_error() -> None:
-    result = validate_or_raise(birth, BIRTH, today=TODAY, received_at=RECEIVED)
-    assert result.ok
-    with pytest.raises(ValidationError) as info:
-        validate_or_raise(birth, dict(BIRTH, tre_ten=""), today=TODAY)
-    assert [e.field for e in info.value.errors] == ["tre_ten"]
-
-
 def test_check_field_alone() -> None:
     value, errors = check_field(birth, birth.field("tre_ngay_sinh"), "5/2/2026", today=TODAY)
     assert (value, errors) == ("2026-02-05", [])
@@ -403,10 +395,6 @@ def test_validate_never_raises(
     )
     assert isinstance(result.errors, tuple) and isinstance(result.warnings, tuple)
     assert all(isinstance(v, str) for v in result.normalized.values())
-    try:
-        validate_or_raise(procedure, data, today=today, received_at=received)
-    except ValidationError as exc:
-        assert exc.errors
     procedure.duplicate_key(data)
     procedure.search_terms(result.normalized)
     procedure.display_name(data)
