@@ -26,6 +26,7 @@ __all__ = [
     "normalize_code",
     "proof_with_key",
     "validate_enrol_request",
+    "validate_operator_enrol_request",
 ]
 
 #: Crockford base32: no I, L, O, U, so a code read aloud or typed from paper survives.
@@ -113,6 +114,32 @@ def validate_enrol_request(obj: object) -> dict[str, Any]:
     return {
         "device_id": check_id(obj.get("device_id"), "enrol.device_id"),
         "commune": check_commune(obj.get("commune"), "enrol.commune"),
+        "keys": keys,
+        "proof": proof,
+        "label": check_text(obj.get("label") or "", "enrol.label", maximum=100),
+    }
+
+
+def validate_operator_enrol_request(obj: object) -> dict[str, Any]:
+    """Check the JSON body of ``POST /admin/enrol`` (a provincial IT console enrolling).
+
+    Shape: ``{"operator_id", "keys": PublicKeys.to_json(), "proof", "label"}``; the proof is
+    :func:`enrol_proof` with ``protocol.admin.OPERATOR_SCOPE`` in place of a commune code.
+
+    Raises:
+        WireError: naming the first thing that is wrong.
+    """
+    if not isinstance(obj, dict):
+        raise WireError("operator enrol request must be a JSON object")
+    try:
+        keys = PublicKeys.from_json(obj.get("keys"))
+    except KeyError_ as exc:
+        raise WireError(f"enrol.keys: {exc}") from exc
+    proof = obj.get("proof")
+    if not isinstance(proof, str) or not 20 <= len(proof) <= 100:
+        raise WireError("enrol.proof must be the base64url HMAC of the request")
+    return {
+        "operator_id": check_id(obj.get("operator_id"), "enrol.operator_id"),
         "keys": keys,
         "proof": proof,
         "label": check_text(obj.get("label") or "", "enrol.label", maximum=100),

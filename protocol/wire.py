@@ -42,6 +42,7 @@ __all__ = [
     "signed_request_message",
     "validate_block_request",
     "validate_change",
+    "validate_device_report",
     "validate_chunk_header",
     "validate_missing_request",
     "validate_sync_request",
@@ -244,7 +245,8 @@ def validate_sync_request(obj: object) -> dict[str, Any]:
     Shape::
 
         {"cursor": "", "epoch": null, "changes": [change, ...], "limit": 1000,
-         "want_blocks": [{"book_type", "year", "after"}], "session": true}
+         "want_blocks": [{"book_type", "year", "after"}], "session": true,
+         "report": {"pending", "app_version", "last_error"} (optional, see protocol.admin)}
 
     Raises:
         WireError: naming the first thing that is wrong.
@@ -277,6 +279,32 @@ def validate_sync_request(obj: object) -> dict[str, Any]:
         ],
         "session": session,
         "epoch": epoch,
+        "report": validate_device_report(obj.get("report")),
+    }
+
+
+def validate_device_report(obj: object) -> dict[str, Any] | None:
+    """Check the optional ``report`` a device adds to its sync request.
+
+    Shape: ``{"pending": 3, "app_version": "0.2.0", "last_error": "offline" | null}`` — what
+    provincial IT sees on the devices screen (:mod:`protocol.admin`).
+
+    Raises:
+        WireError: when it is malformed.
+    """
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise WireError("sync.report must be an object")
+    last_error = obj.get("last_error")
+    if last_error is not None:
+        last_error = check_text(last_error, "sync.report.last_error", maximum=64)
+    return {
+        "pending": _check_int(obj.get("pending", 0), "sync.report.pending", maximum=10_000_000),
+        "app_version": check_text(
+            obj.get("app_version", ""), "sync.report.app_version", maximum=32
+        ),
+        "last_error": last_error,
     }
 
 

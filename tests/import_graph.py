@@ -31,11 +31,20 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "desktop.store": ("desktop.forms", "desktop.store", "protocol"),
     "desktop.sync": ("desktop.forms", "desktop.store", "desktop.sync", "protocol"),
     "desktop.printing": ("desktop.forms", "desktop.printing"),
+    # The provincial IT console's client: the admin requests, statistics and exports.
+    "desktop.console": (
+        "desktop.forms",
+        "desktop.store",
+        "desktop.sync",
+        "desktop.console",
+        "protocol",
+    ),
     "desktop.ui": (
         "desktop.forms",
         "desktop.store",
         "desktop.sync",
         "desktop.printing",
+        "desktop.console",
         "desktop.ui",
     ),
     "desktop.cli": ("desktop.forms", "desktop.store", "desktop.sync", "desktop.cli"),

@@ -76,6 +76,7 @@ def test_sync_request_defaults_and_limits() -> None:
         "want_blocks": [],
         "session": False,
         "epoch": None,
+        "report": None,
     }
     with pytest.raises(errors.WireError, match="limit"):
         wire.validate_sync_request({"limit": limits.MAX_PULL_LIMIT + 1})
