@@ -190,22 +190,7 @@ def test_resolution_closes_the_local_conflict(store: Store) -> None:
 
 
 def _remote(entity_id: str, fields: dict[str, list[Any]], version: int, **extra: Any) -> dict:
-    return {
-        "change_id": uuid7(),
-        "device_id": "other-device",
-        "device_seq": version,
-        "entity": "dossier",
-        "entity_id": entity_id,
-        "op": "upsert",
-        "base_version": version - 1,
-        "fields": fields,
-        "hlc": f"{1764145000123:013d}-0000-other-device",
-        "clerk": "hoa",
-        "commune": "02701",
-        "server_seq": version,
-        "version": version,
-        **extra,
-    }
+    return {**_pulled(entity_id, version, version, fields), **extra}
 
 
 def test_a_new_remote_dossier_is_stored_and_searchable(store: Store) -> None:
