@@ -494,8 +494,6 @@ class OurDevice:
         Returns:
             (done, sync calls, totals of what the reports said).
         """
-        from desktop.store import sync_local
-
         calls = 0
         totals: dict[str, Any] = {"pushed": 0, "pulled": 0, "attachment_bytes": 0, "errors": []}
         while time.monotonic() < deadline:
@@ -507,7 +505,7 @@ class OurDevice:
             if report.error or report.attachment_error:
                 totals["errors"].append(report.error or report.attachment_error)
             pending = self.engine.status().pending
-            uploads = self.store.read(sync_local.attachments_to_upload)
+            uploads = self.store.sync.attachments_to_upload()
             finished = report.ok and not report.attachment_error and pending == 0
             if finished and not uploads and totals["pulled"] >= expect_pulled:
                 return True, calls, totals

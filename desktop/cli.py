@@ -1,9 +1,8 @@
 """The ``motcua`` command line: parse arguments, call one library function, report.
 
-Commands are registered in :data:`COMMANDS` (name → :class:`Command`). The sync helper adds
-``enrol``, ``sync`` and ``status`` from ``desktop/sync/cli_commands.py``: if that module
-exists, its ``register(subparsers)`` is called; each parser it adds must
-``set_defaults(handler=fn)`` with ``fn(args) -> int``.
+Commands are registered in :data:`COMMANDS` (name → :class:`Command`); ``enrol``, ``sync``
+and ``status`` come from :mod:`desktop.sync.cli_commands` (its ``register(subparsers)``),
+whose parsers ``set_defaults(handler=fn)`` with ``fn(args) -> int`` like these.
 
 Exit codes: 0 success, 1 an error (a clear English message on stderr), 2 bad usage.
 Passwords come from ``MOTCUA_PASSWORD`` (``MOTCUA_NEW_PASSWORD`` for a new clerk) or a prompt.
@@ -17,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -293,17 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--username", default=None, help="the acting clerk (default: MOTCUA_USER or the only clerk)"
     )
+    parser.set_defaults(handler=None)  # no command given: main prints the help
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help, description=command.help)
         command.setup(p)
         p.set_defaults(handler=command.handler)
-    import importlib
-    import importlib.util
+    from desktop.sync import cli_commands
 
-    # The sync helper's commands, when that module exists (an error inside it must show).
-    if importlib.util.find_spec("desktop.sync.cli_commands") is not None:
-        importlib.import_module("desktop.sync.cli_commands").register(sub)
+    cli_commands.register(sub)
     return parser
 
 
@@ -314,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): return, don't exit
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-    handler: Any = getattr(args, "handler", None)
+    handler: Handler | None = args.handler
     if handler is None:
         parser.print_help(sys.stderr)
         return 2

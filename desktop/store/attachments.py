@@ -17,10 +17,10 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from desktop.store import audit, chunkcrypt, outbox
+from desktop.store import chunkcrypt, journal
 from desktop.store.context import WriteContext
+from desktop.store.database import Connection
 from desktop.store.errors import StoreError
 from desktop.store.fileio import fsync_dir
 from desktop.store.ids import uuid7
@@ -108,7 +108,14 @@ def iter_plain_chunks(root: Path, key: bytes, sha256: str) -> Iterator[bytes]:
 
 
 def insert(
-    conn: Any, ctx: WriteContext, *, dossier_id: str, sha256: str, size: int, mime: str, name: str
+    conn: Connection,
+    ctx: WriteContext,
+    *,
+    dossier_id: str,
+    sha256: str,
+    size: int,
+    mime: str,
+    name: str,
 ) -> Attachment:
     """Write the metadata row, outbox entry and audit entry (in the caller's transaction)."""
     if conn.execute("SELECT 1 FROM dossiers WHERE id = ?", (dossier_id,)).fetchone() is None:
@@ -120,29 +127,21 @@ def insert(
         "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (attachment_id, dossier_id, sha256, size, mime, name, CHUNK_SIZE, at, ctx.clerk),
     )
-    fields = {"dossier_id": dossier_id, "sha256": sha256, "size": size, "mime": mime, "name": name}
-    outbox.append_change(
+    values = {"dossier_id": dossier_id, "sha256": sha256, "size": size, "mime": mime, "name": name}
+    journal.record_create(
         conn,
         ctx,
         entity="attachment",
         entity_id=attachment_id,
-        op="upsert",
-        base_version=0,
-        fields={k: [None, v] for k, v in fields.items()},
-    )
-    audit.append_audit(
-        conn,
-        at=at,
-        clerk=ctx.clerk,
+        values=values,
         action="attachment.add",
-        entity="attachment",
-        entity_id=attachment_id,
         summary=f"dossier {dossier_id} {mime} {size} bytes",
+        at=at,
     )
     return Attachment(attachment_id, dossier_id, sha256, size, mime, name, at)
 
 
-def list_for(conn: Any, dossier_id: str) -> list[Attachment]:
+def list_for(conn: Connection, dossier_id: str) -> list[Attachment]:
     """Return a dossier's attachments, oldest first."""
     rows = conn.execute(
         "SELECT id, dossier_id, sha256, size, mime, name, created_at FROM attachments "

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+
+from desktop.store.database import Connection
 
 GENESIS = "0" * 64
 
@@ -77,7 +78,7 @@ def entry_hash(
 
 
 def append_audit(
-    conn: Any,
+    conn: Connection,
     *,
     at: str,
     clerk: str | None,
@@ -110,13 +111,13 @@ def append_audit(
 _SELECT = "SELECT seq, at, clerk, action, entity, entity_id, summary, prev_hash, hash FROM audit"
 
 
-def audit_trail(conn: Any, entity_id: str) -> list[AuditEntry]:
+def audit_trail(conn: Connection, entity_id: str) -> list[AuditEntry]:
     """Return the entries about one entity, oldest first."""
     rows = conn.execute(f"{_SELECT} WHERE entity_id = ? ORDER BY seq", (entity_id,))
     return [AuditEntry(*r) for r in rows.fetchall()]
 
 
-def verify_audit(conn: Any) -> AuditReport:
+def verify_audit(conn: Connection) -> AuditReport:
     """Check every entry's hash and link; report the first entry that breaks the chain."""
     prev = GENESIS
     expected_seq = 1
@@ -141,32 +142,49 @@ def verify_audit(conn: Any) -> AuditReport:
     return AuditReport(ok=True, entries=count, first_bad_seq=None)
 
 
-def chain_head(conn: Any) -> tuple[int, str]:
+def chain_head(conn: Connection) -> tuple[int, str]:
     """Return (seq, hash) of the last entry ((0, GENESIS) when empty): what a batch signs."""
     row = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
+@dataclass(frozen=True)
+class AuditRange:
+    """Entries ``first_seq..last_seq`` of the chain, whose last entry has ``head_hash``."""
+
+    first_seq: int
+    last_seq: int
+    head_hash: str
+
+
+def unsigned_range(conn: Connection) -> AuditRange | None:
+    """Return the entries no batch signature covers yet, or None when all are signed."""
+    last, head = chain_head(conn)
+    row = conn.execute("SELECT max(last_audit_seq) FROM batch_signatures").fetchone()
+    signed = int(row[0] or 0)
+    if last <= signed:
+        return None
+    return AuditRange(signed + 1, last, head)
+
+
 def record_batch_signature(
-    conn: Any,
-    *,
-    first_audit_seq: int,
-    last_audit_seq: int,
-    key_id: str,
-    signature: str,
-    signed_at: str,
-    first_device_seq: int | None = None,
-    last_device_seq: int | None = None,
+    conn: Connection, signed: AuditRange, *, key_id: str, signature: str, signed_at: str
 ) -> None:
-    """Keep the sync engine's signature over a range of the chain (the ``sign_batch`` hook)."""
+    """Keep the sync engine's signature over a range of the chain (caller's transaction).
+
+    The row also names the outbox entries written since the previous signature, so the
+    signature can be matched to the changes it vouches for.
+    """
+    top = conn.execute("SELECT max(device_seq) FROM outbox").fetchone()[0]
+    low = conn.execute("SELECT max(last_device_seq) FROM batch_signatures").fetchone()[0]
     conn.execute(
         "INSERT INTO batch_signatures (first_audit_seq, last_audit_seq, first_device_seq, "
         "last_device_seq, key_id, signature, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
-            first_audit_seq,
-            last_audit_seq,
-            first_device_seq,
-            last_device_seq,
+            signed.first_seq,
+            signed.last_seq,
+            int(low or 0) + 1 if top else None,
+            int(top) if top else None,
             key_id,
             signature,
             signed_at,

@@ -30,10 +30,13 @@ import shutil
 import struct
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from desktop.store import chunkcrypt, database, profile
+from desktop.store import audit, chunkcrypt, database, profile
+from desktop.store.context import WriteContext
+from desktop.store.database import Connection
 from desktop.store.errors import BackupError, ProfileExists, StoreError, WrongPassword
 from desktop.store.fileio import fsync_dir
 from desktop.store.keyslots import KeySlots
@@ -97,7 +100,7 @@ def write_backup(
     return dest.stat().st_size
 
 
-def read_header(src: Any) -> tuple[dict[str, Any], bytes]:
+def read_header(src: BinaryIO) -> tuple[dict[str, Any], bytes]:
     """Read and check the backup header; return it with its raw bytes.
 
     Raises:
@@ -131,7 +134,7 @@ def _unlock(slots: KeySlots, username: str | None, password: str) -> bytes:
     raise WrongPassword("the password opens no key slot of this backup")
 
 
-def _safe_members(tar: tarfile.TarFile) -> Any:
+def _safe_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     for member in tar:
         parts = Path(member.name).parts
         if (
@@ -178,55 +181,18 @@ def restore_backup(
     try:
         header, header_bytes = read_header(src)
         slots = KeySlots.from_bytes(profile_dir / profile.KEYSLOTS, header["keyslots"].encode())
-        if recovery_private_key is not None:
-            key = slots.unlock_with_recovery(recovery_private_key)
-        elif password is not None:
-            key = _unlock(slots, username, password)
-        else:
-            raise WrongPassword("a password or the recovery key is needed")
+        key = _backup_key(slots, username, password, recovery_private_key)
         stream_key = chunkcrypt.derive_key(key, KEY_INFO, bytes.fromhex(header["salt"]))
         context = hashlib.sha256(header_bytes).digest()
         profile_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{profile_dir.name}.restore-", dir=profile_dir.parent)
         )
-        plain = _ChunkReader(
-            chunkcrypt.read_chunks(src, stream_key, context, int(header["chunk_size"]))
-        )
-        try:
-            with tarfile.open(fileobj=plain, mode="r|") as tar:  # type: ignore[call-overload]
-                for member in _safe_members(tar):
-                    tar.extract(member, staging, set_attrs=False)
-            plain.drain()
-        except (ValueError, tarfile.TarError, OSError) as exc:
-            raise BackupError(f"the backup is damaged or was tampered with: {exc}") from exc
-        except Exception as exc:  # InvalidTag from a tampered chunk
-            if type(exc).__name__ == "InvalidTag":
-                raise BackupError("the backup is damaged or was tampered with") from exc
-            raise
-        if not profile.exists(staging):
-            raise BackupError("the backup does not contain a whole profile")
-        conn = database.connect(staging / profile.DATABASE, key)
-        try:
-            problems = database.integrity_check(conn)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            conn.close()
-        if problems != ["ok"]:
-            raise BackupError(f"the database in the backup is damaged: {problems[:3]}")
-        aside: Path | None = None
-        if profile_dir.exists():
-            if any(profile_dir.iterdir()):
-                stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-                aside = profile_dir.with_name(f"{profile_dir.name}.before-restore-{stamp}")
-                if aside.exists():
-                    raise ProfileExists(f"{aside} already exists; try again in a second")
-                os.replace(profile_dir, aside)
-            else:
-                profile_dir.rmdir()
-        os.replace(staging, profile_dir)
+        chunks = chunkcrypt.read_chunks(src, stream_key, context, int(header["chunk_size"]))
+        _extract(_ChunkReader(chunks), staging)
+        _check_database(staging, key)
+        aside = _swap_into_place(staging, profile_dir)
         staging = None
-        fsync_dir(profile_dir.parent)
         return aside
     except (KeyError, TypeError) as exc:
         raise BackupError("the backup header is damaged") from exc
@@ -236,10 +202,71 @@ def restore_backup(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _backup_key(
+    slots: KeySlots, username: str | None, password: str | None, recovery_key: bytes | None
+) -> bytes:
+    """Unwrap the database key of the backup with the recovery key or a password."""
+    if recovery_key is not None:
+        return slots.unlock_with_recovery(recovery_key)
+    if password is not None:
+        return _unlock(slots, username, password)
+    raise WrongPassword("a password or the recovery key is needed")
+
+
+def _extract(plain: _ChunkReader, staging: Path) -> None:
+    """Unpack the decrypted tar stream into ``staging``, checking every chunk.
+
+    Raises:
+        BackupError: a damaged or tampered stream, or an entry outside the profile's files.
+    """
+    try:
+        with tarfile.open(fileobj=plain, mode="r|") as tar:  # type: ignore[call-overload]
+            for member in _safe_members(tar):
+                tar.extract(member, staging, set_attrs=False)
+        plain.drain()
+    except (ValueError, tarfile.TarError, OSError) as exc:
+        raise BackupError(f"the backup is damaged or was tampered with: {exc}") from exc
+    except Exception as exc:  # InvalidTag from a tampered chunk
+        if type(exc).__name__ == "InvalidTag":
+            raise BackupError("the backup is damaged or was tampered with") from exc
+        raise
+    if not profile.exists(staging):
+        raise BackupError("the backup does not contain a whole profile")
+
+
+def _check_database(staging: Path, key: bytes) -> None:
+    """Refuse a restored database that does not open or fails ``integrity_check``."""
+    conn = database.connect(staging / profile.DATABASE, key)
+    try:
+        problems = database.integrity_check(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    if problems != ["ok"]:
+        raise BackupError(f"the database in the backup is damaged: {problems[:3]}")
+
+
+def _swap_into_place(staging: Path, profile_dir: Path) -> Path | None:
+    """Move the current profile aside and the restored one into place; return where aside."""
+    aside: Path | None = None
+    if profile_dir.exists():
+        if any(profile_dir.iterdir()):
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            aside = profile_dir.with_name(f"{profile_dir.name}.before-restore-{stamp}")
+            if aside.exists():
+                raise ProfileExists(f"{aside} already exists; try again in a second")
+            os.replace(profile_dir, aside)
+        else:
+            profile_dir.rmdir()
+    os.replace(staging, profile_dir)
+    fsync_dir(profile_dir.parent)
+    return aside
+
+
 class _ChunkReader:
     """A read-only file object over an iterator of decrypted chunks (for ``tarfile`` r|)."""
 
-    def __init__(self, chunks: Any) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self._buffer = b""
         self._done = False
@@ -262,7 +289,14 @@ class _ChunkReader:
             pass
 
 
-def snapshot(conn: Any, dest: Path) -> None:
+def audit_backup(conn: Connection, ctx: WriteContext, size: int) -> None:
+    """Record in the audit log that a backup of ``size`` bytes was written."""
+    audit.append_audit(
+        conn, at=ctx.timestamp(), clerk=ctx.clerk, action="profile.backup", summary=f"{size} bytes"
+    )
+
+
+def snapshot(conn: Connection, dest: Path) -> None:
     """Write a consistent, encrypted copy of the database with ``VACUUM INTO``.
 
     Raises:

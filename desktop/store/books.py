@@ -12,8 +12,8 @@ server hands out (``source = 'server'``) with :func:`add_block`, and those are u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from desktop.store.database import Connection
 from desktop.store.errors import StoreError
 
 BLOCK_SIZE = 100
@@ -38,7 +38,7 @@ class BookBlock:
 
 
 def add_block(
-    conn: Any, book_type: str, year: int, start: int, end: int, source: str, at: str
+    conn: Connection, book_type: str, year: int, start: int, end: int, source: str, at: str
 ) -> BookBlock:
     """Record a block of numbers this device may use (in the caller's transaction).
 
@@ -58,10 +58,10 @@ def add_block(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (book_type, year, start, end, start, source, at),
     )
-    return BookBlock(cur.lastrowid, book_type, year, start, end, start, source)
+    return BookBlock(int(cur.lastrowid or 0), book_type, year, start, end, start, source)
 
 
-def blocks(conn: Any, book_type: str | None = None) -> list[BookBlock]:
+def blocks(conn: Connection, book_type: str | None = None) -> list[BookBlock]:
     """Return the blocks held, optionally of one book type."""
     sql = 'SELECT id, book_type, year, start, "end", next, source FROM book_blocks'
     if book_type is None:
@@ -71,7 +71,7 @@ def blocks(conn: Any, book_type: str | None = None) -> list[BookBlock]:
     return [BookBlock(*r) for r in rows]
 
 
-def allocate_book_number(conn: Any, book_type: str, year: int, at: str) -> int:
+def allocate_book_number(conn: Connection, book_type: str, year: int, at: str) -> int:
     """Take the next free number of the book (in the caller's transaction).
 
     Server blocks are used before local ones, oldest first. When none has room, a local

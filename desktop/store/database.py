@@ -8,8 +8,9 @@ writes, and ``synchronous=FULL`` so a committed dossier survives a power cut.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from desktop.store.errors import StoreError, WrongPassword
 
@@ -17,11 +18,60 @@ from desktop.store.errors import StoreError, WrongPassword
 BUSY_TIMEOUT_MS = 10_000
 
 
+class Cursor(Protocol):
+    """What the store uses of a DB-API cursor (``sqlcipher3`` has no type stubs).
+
+    Rows stay ``Any``: each query knows its own columns.
+    """
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        ...
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The rowid of the last inserted row."""
+        ...
+
+    def fetchone(self) -> Any:
+        """Return the next row, or None."""
+        ...
+
+    def fetchall(self) -> list[Any]:
+        """Return the remaining rows."""
+        ...
+
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate over the remaining rows."""
+        ...
+
+
+class Connection(Protocol):
+    """What the store uses of a SQLite connection: ``sqlite3.Connection``-like.
+
+    Every function of the store that takes ``conn`` takes one of these: the writer thread's
+    connection (inside its transaction) or a thread's read connection.
+    """
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor:
+        """Run one statement."""
+        ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        """Run one statement once per parameter row."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
 def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
-def connect(path: Path, key: bytes, *, check_same_thread: bool = True) -> Any:
+def connect(path: Path, key: bytes, *, check_same_thread: bool = True) -> Connection:
     """Open and key a connection, and check that the key opens the file.
 
     Args:
@@ -66,13 +116,6 @@ def connect(path: Path, key: bytes, *, check_same_thread: bool = True) -> Any:
     return conn
 
 
-def wrap(conn: Any) -> Any:
-    """Return a ``sqlite_utils.Database`` over an open connection (for table helpers)."""
-    import sqlite_utils
-
-    return sqlite_utils.Database(conn)
-
-
-def integrity_check(conn: Any) -> list[str]:
+def integrity_check(conn: Connection) -> list[str]:
     """Run ``PRAGMA integrity_check`` and return its rows (``["ok"]`` when healthy)."""
     return [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]

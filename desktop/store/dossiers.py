@@ -1,11 +1,8 @@
-"""Dossiers: records, lifecycle, numbering, and the write functions that keep the outbox,
-the audit log and the search index in step in one transaction.
+"""Dossier writes: validation of new data, lifecycle, numbering, and the write functions that
+keep the outbox, the audit log and the search index in step in one transaction.
 
-A dossier record is the flat dictionary of docs/architecture.md: metadata keys
-(``procedure``, ``commune``, ``dossier_no``, ``status``, ``received_at``, ``due_at``,
-``late``, ``book_type``, ``book_year``, ``book_number``) and ``data.<field>`` keys.
-Indexed columns of the ``dossiers`` table repeat what queries need; the ``record`` column
-holds the whole dictionary as JSON (encrypted at rest like every page of the database).
+The record format and the reads are in :mod:`desktop.store.records`. A new dossier is
+validated once, off the writer thread (:func:`prepare`), and written by :func:`insert`.
 """
 
 from __future__ import annotations
@@ -23,18 +20,26 @@ from desktop.forms.lifecycle import (
     TIEP_NHAN,
     allowed_transitions,
 )
-from desktop.store import audit, books, domain, outbox, search
+from desktop.store import books, domain, journal, outbox, search
 from desktop.store.context import WriteContext
-from desktop.store.errors import (
-    DossierNotFound,
-    DuplicateDossier,
-    InvalidTransition,
-    StoreError,
-)
+from desktop.store.database import Connection
+from desktop.store.errors import DuplicateDossier, InvalidTransition, StoreError
 from desktop.store.ids import uuid7
+from desktop.store.records import DATA_PREFIX, DossierRecord, find_duplicates, get
 
-DATA_PREFIX = "data."
+__all__ = [
+    "DossierLocked",
+    "InvalidTransition",
+    "PreparedDossier",
+    "delete_remote",
+    "insert",
+    "prepare",
+    "transition",
+    "update",
+    "write_remote",
+]
 
+#: Record keys that are not procedure fields: set by the store, never edited directly.
 META_KEYS = (
     "procedure",
     "commune",
@@ -51,105 +56,6 @@ META_KEYS = (
 
 class DossierLocked(StoreError):
     """The dossier is in a final status (hoàn thành, trả lại, huỷ) and cannot be edited."""
-
-
-@dataclass(frozen=True)
-class DossierRecord:
-    """A whole dossier as stored.
-
-    Attributes:
-        id: the dossier's UUIDv7.
-        record: the flat record dictionary (metadata and ``data.<field>`` keys).
-        server_version: the server version this device last received (0: never synced).
-        created_at, updated_at: local timestamps (ISO with offset).
-        created_by, updated_by: usernames.
-    """
-
-    id: str
-    record: dict[str, Any]
-    server_version: int = 0
-    created_at: str = ""
-    updated_at: str = ""
-    created_by: str | None = None
-    updated_by: str | None = None
-
-    @property
-    def procedure(self) -> str:
-        """The procedure code."""
-        return str(self.record.get("procedure", ""))
-
-    @property
-    def dossier_no(self) -> str:
-        """The receipt number printed on the slip."""
-        return str(self.record.get("dossier_no", ""))
-
-    @property
-    def status(self) -> str:
-        """The lifecycle status."""
-        return str(self.record.get("status", ""))
-
-    @property
-    def received_at(self) -> str:
-        """When the papers were received (ISO local datetime)."""
-        return str(self.record.get("received_at", ""))
-
-    @property
-    def due_at(self) -> str | None:
-        """The promised date (ISO), if known."""
-        value = self.record.get("due_at")
-        return str(value) if value else None
-
-    @property
-    def late(self) -> bool:
-        """Whether the event was registered after its legal deadline."""
-        return bool(self.record.get("late"))
-
-    @property
-    def book_number(self) -> int | None:
-        """The register book number, once assigned."""
-        value = self.record.get("book_number")
-        return int(value) if value is not None else None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The procedure fields without the ``data.`` prefix."""
-        n = len(DATA_PREFIX)
-        return {k[n:]: v for k, v in self.record.items() if k.startswith(DATA_PREFIX)}
-
-    def display_name(self) -> str:
-        """Return the main person's name (both spouses for a marriage)."""
-        try:
-            return str(domain.get_procedure(self.procedure).display_name(self.data))
-        except ValueError:
-            return ""
-
-
-@dataclass(frozen=True)
-class DossierSummary:
-    """What a list row shows about a dossier."""
-
-    id: str
-    dossier_no: str
-    procedure: str
-    status: str
-    display_name: str
-    received_at: str
-    due_at: str | None
-    late: bool
-    book_type: str | None = None
-    book_year: int | None = None
-    book_number: int | None = None
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """One step of a dossier's status timeline."""
-
-    at: str
-    clerk: str | None
-    from_status: str | None
-    to_status: str
-    note: str
 
 
 @dataclass
@@ -181,6 +87,22 @@ def _dup_key_string(key: tuple[str, ...] | None) -> str | None:
     return None if not key else "|".join(str(p) for p in key)
 
 
+def _validated(
+    procedure: Any, data: Mapping[str, Any], *, today: dt.date, received_at: dt.datetime
+) -> tuple[Any, dict[str, Any]]:
+    """Validate procedure data; return the result and the normalised data without empties.
+
+    Raises:
+        ValidationError: the data has errors.
+    """
+    from desktop.forms.model import ValidationError
+
+    result = domain.validate(procedure, data, today=today, received_at=received_at)
+    if result.errors:
+        raise ValidationError(list(result.errors))
+    return result, {k: v for k, v in result.normalized.items() if v not in (None, "")}
+
+
 def prepare(
     procedure_code: str,
     data: Mapping[str, Any],
@@ -193,13 +115,8 @@ def prepare(
     Raises:
         ValidationError: unknown procedure or invalid data (nothing is written).
     """
-    from desktop.forms.model import ValidationError
-
     procedure = domain.get_procedure(procedure_code)
-    result = domain.validate(procedure, data, today=today, received_at=received_at)
-    if result.errors:
-        raise ValidationError(list(result.errors))
-    normalized = {k: v for k, v in result.normalized.items() if v not in (None, "")}
+    result, normalized = _validated(procedure, data, today=today, received_at=received_at)
     return PreparedDossier(
         procedure=procedure.code,
         book_type=procedure.book_type,
@@ -212,120 +129,17 @@ def prepare(
     )
 
 
-# -- reading --------------------------------------------------------------------------------
-
-_RECORD_COLUMNS = (
-    "id, record, server_version, created_at, updated_at, created_by, updated_by, rowid"
-)
-
-
-def _to_record(row: tuple[Any, ...]) -> DossierRecord:
-    return DossierRecord(
-        id=row[0],
-        record=json.loads(row[1]),
-        server_version=row[2],
-        created_at=row[3],
-        updated_at=row[4],
-        created_by=row[5],
-        updated_by=row[6],
-    )
-
-
-def summary_of(record: DossierRecord) -> DossierSummary:
-    """Return the list-row summary of a dossier."""
-    r = record.record
-    return DossierSummary(
-        id=record.id,
-        dossier_no=record.dossier_no,
-        procedure=record.procedure,
-        status=record.status,
-        display_name=record.display_name(),
-        received_at=record.received_at,
-        due_at=record.due_at,
-        late=record.late,
-        book_type=r.get("book_type"),
-        book_year=r.get("book_year"),
-        book_number=r.get("book_number"),
-    )
-
-
-def get(conn: Any, dossier_id: str) -> DossierRecord:
-    """Return one dossier.
-
-    Raises:
-        DossierNotFound: no dossier has this id.
-    """
-    row = conn.execute(
-        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,)
-    ).fetchone()
-    if row is None:
-        raise DossierNotFound(f"no dossier with id {dossier_id}")
-    return _to_record(row)
-
-
-def find_by_number(conn: Any, dossier_no: str) -> DossierRecord | None:
-    """Return the dossier with this receipt number, if any."""
-    row = conn.execute(
-        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE dossier_no = ? LIMIT 1", (dossier_no,)
-    ).fetchone()
-    return _to_record(row) if row else None
-
-
-def select(conn: Any, where: str, args: tuple[Any, ...], order: str) -> list[DossierRecord]:
-    """Return dossiers matching a SQL condition (internal helper for the façade's queries)."""
-    sql = f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE {where} ORDER BY {order}"
-    return [_to_record(r) for r in conn.execute(sql, args).fetchall()]
-
-
-def find_duplicates(
-    conn: Any, dup_key: str | None, *, exclude_id: str | None = None
-) -> list[DossierSummary]:
-    """Return live dossiers (not huỷ/trả lại) with the same duplicate key, newest first."""
-    if not dup_key:
-        return []
-    records = select(
-        conn,
-        "dup_key = ? AND status NOT IN ('huy', 'tra_lai') AND id != ?",
-        (dup_key, exclude_id or ""),
-        "rowid DESC",
-    )
-    return [summary_of(r) for r in records]
-
-
-def search_dossiers(conn: Any, text: str, limit: int = 50) -> list[DossierSummary]:
-    """Return dossiers matching ``text`` (see :mod:`desktop.store.search`), best first."""
-    rowids = search.ranked_rowids(conn, text, limit)
-    if not rowids:
-        return []
-    placeholders = ",".join("?" * len(rowids))
-    rows = conn.execute(
-        f"SELECT {_RECORD_COLUMNS} FROM dossiers WHERE rowid IN ({placeholders})", rowids
-    ).fetchall()
-    by_rowid = {r[7]: _to_record(r) for r in rows}
-    return [summary_of(by_rowid[r]) for r in rowids if r in by_rowid]
-
-
-def status_history(conn: Any, dossier_id: str) -> list[StatusChange]:
-    """Return the status timeline of a dossier, oldest first."""
-    rows = conn.execute(
-        "SELECT at, clerk, from_status, to_status, note FROM status_history "
-        "WHERE dossier_id = ? ORDER BY id",
-        (dossier_id,),
-    ).fetchall()
-    return [StatusChange(*r) for r in rows]
-
-
 # -- writing (called on the writer thread, inside its transaction) -----------------------------
 
 
-def _dossier_number(conn: Any, ctx: WriteContext, received_at: dt.datetime) -> str:
+def _dossier_number(conn: Connection, ctx: WriteContext, received_at: dt.datetime) -> str:
     day = received_at.strftime("%Y%m%d")
     n = outbox.next_counter(conn, f"dossier_no:{day}")
     return f"{ctx.commune}-{day}-{ctx.device_tag}-{n}"
 
 
 def _write_row(
-    conn: Any,
+    conn: Connection,
     dossier_id: str,
     record: dict[str, Any],
     dup_key: str | None,
@@ -363,7 +177,7 @@ def _write_row(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, dossier_id, created_at, created_by),
         )
-        rowid = int(cur.lastrowid)
+        rowid = int(cur.lastrowid or 0)
     else:
         rowid = int(row[0])
         conn.execute(
@@ -378,7 +192,13 @@ def _write_row(
 
 
 def _history(
-    conn: Any, ctx: WriteContext, dossier_id: str, old: str | None, new: str, note: str, at: str
+    conn: Connection,
+    ctx: WriteContext,
+    dossier_id: str,
+    old: str | None,
+    new: str,
+    note: str,
+    at: str,
 ) -> None:
     conn.execute(
         "INSERT INTO status_history (dossier_id, at, clerk, from_status, to_status, note) "
@@ -388,7 +208,7 @@ def _history(
 
 
 def insert(
-    conn: Any, ctx: WriteContext, prepared: PreparedDossier, *, allow_duplicate: bool = False
+    conn: Connection, ctx: WriteContext, prepared: PreparedDossier, *, allow_duplicate: bool = False
 ) -> DossierRecord:
     """Write a new dossier, its history, outbox entry, audit entry and index entry.
 
@@ -430,24 +250,16 @@ def insert(
         updated_by=ctx.clerk,
     )
     _history(conn, ctx, dossier_id, None, TIEP_NHAN, "", at)
-    outbox.append_change(
+    journal.record_create(
         conn,
         ctx,
         entity="dossier",
         entity_id=dossier_id,
-        op="upsert",
-        base_version=0,
-        fields={k: [None, v] for k, v in record.items()},
-    )
-    audit.append_audit(
-        conn,
-        at=at,
-        clerk=ctx.clerk,
+        values=record,
         action="dossier.create",
-        entity="dossier",
-        entity_id=dossier_id,
         summary=f"{prepared.procedure} {record['dossier_no']} {TIEP_NHAN}"
         + (" late" if prepared.late else ""),
+        at=at,
     )
     return DossierRecord(dossier_id, record, 0, at, at, ctx.clerk, ctx.clerk)
 
@@ -458,7 +270,7 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]
 
 
 def _save_change(
-    conn: Any,
+    conn: Connection,
     ctx: WriteContext,
     current: DossierRecord,
     record: dict[str, Any],
@@ -481,23 +293,16 @@ def _save_change(
         created_by=current.created_by,
         updated_by=ctx.clerk,
     )
-    outbox.append_change(
+    journal.record_change(
         conn,
         ctx,
         entity="dossier",
         entity_id=current.id,
-        op="upsert",
         base_version=current.server_version,
         fields=changed,
-    )
-    audit.append_audit(
-        conn,
-        at=at,
-        clerk=ctx.clerk,
         action=action,
-        entity="dossier",
-        entity_id=current.id,
         summary=summary,
+        at=at,
     )
     return DossierRecord(
         current.id,
@@ -523,7 +328,7 @@ def _split_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def update(
-    conn: Any, ctx: WriteContext, dossier_id: str, changes: Mapping[str, Any]
+    conn: Connection, ctx: WriteContext, dossier_id: str, changes: Mapping[str, Any]
 ) -> DossierRecord:
     """Change procedure fields of a dossier, re-validating the whole form.
 
@@ -534,8 +339,6 @@ def update(
     Raises:
         DossierNotFound, DossierLocked, ValidationError, StoreError.
     """
-    from desktop.forms.model import ValidationError
-
     current = get(conn, dossier_id)
     if current.status in FINAL_STATUSES:
         raise DossierLocked(
@@ -545,10 +348,7 @@ def update(
     data.update(_split_changes(changes))
     procedure = domain.get_procedure(current.procedure)
     received = dt.datetime.fromisoformat(current.received_at)
-    result = domain.validate(procedure, data, today=ctx.now().date(), received_at=received)
-    if result.errors:
-        raise ValidationError(list(result.errors))
-    normalized = {k: v for k, v in result.normalized.items() if v not in (None, "")}
+    result, normalized = _validated(procedure, data, today=ctx.now().date(), received_at=received)
     record = {k: v for k, v in current.record.items() if not k.startswith(DATA_PREFIX)}
     record["late"] = bool(result.late)
     record.update({DATA_PREFIX + k: v for k, v in sorted(normalized.items())})
@@ -566,7 +366,7 @@ def update(
 
 
 def transition(
-    conn: Any, ctx: WriteContext, dossier_id: str, new_status: str, note: str = ""
+    conn: Connection, ctx: WriteContext, dossier_id: str, new_status: str, note: str = ""
 ) -> DossierRecord:
     """Move a dossier along its lifecycle; entering ``cho_ky`` assigns the book number.
 
@@ -598,7 +398,7 @@ def transition(
 
 
 def write_remote(
-    conn: Any, dossier_id: str, record: dict[str, Any], *, server_version: int, at: str
+    conn: Connection, dossier_id: str, record: dict[str, Any], *, server_version: int, at: str
 ) -> None:
     """Store a record received from the server (no outbox entry: it came from there)."""
     dup_key = None
@@ -626,7 +426,7 @@ def write_remote(
     )
 
 
-def delete_remote(conn: Any, dossier_id: str) -> None:
+def delete_remote(conn: Connection, dossier_id: str) -> None:
     """Remove a dossier the server deleted (and its index entry)."""
     row = conn.execute("SELECT rowid FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
     if row is not None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.store.database import Connection
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -24,7 +26,7 @@ class Draft:
 
 
 def save(
-    conn: Any, key: str, procedure: str, data: Mapping[str, Any], clerk: str | None, at: str
+    conn: Connection, key: str, procedure: str, data: Mapping[str, Any], clerk: str | None, at: str
 ) -> None:
     """Insert or replace a draft (in the caller's transaction)."""
     conn.execute(
@@ -35,7 +37,7 @@ def save(
     )
 
 
-def list_all(conn: Any) -> list[Draft]:
+def list_all(conn: Connection) -> list[Draft]:
     """Return every draft, most recently saved first."""
     rows = conn.execute(
         "SELECT key, procedure, data, clerk, updated_at FROM drafts ORDER BY updated_at DESC"
@@ -43,6 +45,6 @@ def list_all(conn: Any) -> list[Draft]:
     return [Draft(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
 
 
-def delete(conn: Any, key: str) -> bool:
+def delete(conn: Connection, key: str) -> bool:
     """Delete a draft; return whether it existed."""
     return bool(conn.execute("DELETE FROM drafts WHERE key = ?", (key,)).rowcount)

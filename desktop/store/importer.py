@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop.forms.model import ValidationError
 from desktop.store import dossiers
+from desktop.store.context import WriteContext
+from desktop.store.database import Connection
 from desktop.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -81,14 +84,14 @@ def _parse_received(value: Any) -> dt.datetime:
 
 
 def _describe(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if errors:
-        return "; ".join(f"{e.field or 'data'}: {e.message}" for e in errors)
+    """Return a bad line's problem: each field's message, or the parse error."""
+    if isinstance(exc, ValidationError) and exc.errors:
+        return "; ".join(f"{e.field or 'data'}: {e.message}" for e in exc.errors)
     return str(exc)
 
 
 def check_file(store: Store, path: Path, *, allow_duplicates: bool = False) -> list[ImportLine]:
-    """Read and validate every line of an import file.
+    """Read and validate every line of an import file (each line is validated once).
 
     Args:
         store: the open store (for duplicate checks and the clock).
@@ -116,69 +119,77 @@ def check_file(store: Store, path: Path, *, allow_duplicates: bool = False) -> l
         if len(problems) >= MAX_PROBLEMS:
             break
         try:
-            obj = json.loads(raw)
-            if not isinstance(obj, dict):
-                raise ValueError("a line must be a JSON object")
-            unknown = set(obj) - {
-                "procedure",
-                "received_at",
-                "data",
-                "id",
-                "record",
-                "server_version",
-            }
-            if unknown:
-                raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
-            if not isinstance(obj.get("procedure"), str):
-                raise ValueError("'procedure' (a string) is required")
-            if not isinstance(obj.get("data"), dict):
-                raise ValueError("'data' (an object of field values) is required")
-            received = (
-                _parse_received(obj["received_at"]) if obj.get("received_at") is not None else None
-            )
-            prepared = store.prepare_dossier(obj["procedure"], obj["data"], received_at=received)
+            line = _check_line(store, line_no, raw, allow_duplicates)
         except ValueError as exc:  # JSON errors and ValidationError are ValueErrors
             problems.append(ImportProblem(line_no, _describe(exc)))
             continue
-        if not allow_duplicates and prepared.dup_key:
-            if prepared.dup_key in seen_keys:
+        key = line.prepared.dup_key
+        if not allow_duplicates and key:
+            if key in seen_keys:
                 problems.append(
-                    ImportProblem(
-                        line_no, f"same event as line {seen_keys[prepared.dup_key]} (duplicate)"
-                    )
+                    ImportProblem(line_no, f"same event as line {seen_keys[key]} (duplicate)")
                 )
                 continue
-            seen_keys[prepared.dup_key] = line_no
-        canonical = json.dumps(
-            {k: obj.get(k) for k in ("procedure", "received_at", "data")},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
-        lines.append(
-            ImportLine(
-                line_no, hashlib.sha256(canonical.encode()).hexdigest(), prepared, allow_duplicates
-            )
-        )
+            seen_keys[key] = line_no
+        lines.append(line)
     if not allow_duplicates and not problems:
-        done = store.read(
-            lambda conn: {h for (h,) in conn.execute("SELECT line_hash FROM imported_lines")}
-        )
-        for line in lines:
-            if line.line_hash in done:
-                continue  # saved by an earlier run of this import: skipped, not a duplicate
-            key = line.prepared.dup_key
-            dups = store.read(lambda conn, k=key: dossiers.find_duplicates(conn, k))  # type: ignore[misc]
-            if dups:
-                problems.append(
-                    ImportProblem(
-                        line.line_no,
-                        "likely duplicate of dossier(s) already in the store: "
-                        + ", ".join(d.dossier_no for d in dups[:3]),
-                    )
-                )
+        problems = _duplicates_in_store(store, lines)
     if problems:
         raise ImportFailed(problems)
     return lines
+
+
+_LINE_KEYS = {"procedure", "received_at", "data", "id", "record", "server_version"}
+
+
+def _check_line(store: Store, line_no: int, raw: str, allow_duplicate: bool) -> ImportLine:
+    """Parse and validate one line.
+
+    Raises:
+        ValueError: bad JSON, a bad shape, or invalid dossier data (``ValidationError``).
+    """
+    obj = json.loads(raw)
+    if not isinstance(obj, dict):
+        raise ValueError("a line must be a JSON object")
+    unknown = set(obj) - _LINE_KEYS
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+    if not isinstance(obj.get("procedure"), str):
+        raise ValueError("'procedure' (a string) is required")
+    if not isinstance(obj.get("data"), dict):
+        raise ValueError("'data' (an object of field values) is required")
+    received = _parse_received(obj["received_at"]) if obj.get("received_at") is not None else None
+    prepared = store.prepare_dossier(obj["procedure"], obj["data"], received_at=received)
+    canonical = json.dumps(
+        {k: obj.get(k) for k in ("procedure", "received_at", "data")},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return ImportLine(line_no, digest, prepared, allow_duplicate)
+
+
+def _imported_hashes(conn: Connection) -> set[str]:
+    return {h for (h,) in conn.execute("SELECT line_hash FROM imported_lines")}
+
+
+def _duplicates_in_store(store: Store, lines: list[ImportLine]) -> list[ImportProblem]:
+    """Return a problem for each new line that looks like a dossier already in the store."""
+    done = store.read(_imported_hashes)
+    problems = []
+    for line in lines:
+        if line.line_hash in done:
+            continue  # saved by an earlier run of this import: skipped, not a duplicate
+        dups = store.find_duplicates(line.prepared)
+        if dups:
+            problems.append(
+                ImportProblem(
+                    line.line_no,
+                    "likely duplicate of dossier(s) already in the store: "
+                    + ", ".join(d.dossier_no for d in dups[:3]),
+                )
+            )
+    return problems
 
 
 def import_lines(
@@ -197,7 +208,7 @@ def import_lines(
     saved = skipped = 0
     for line in lines:
 
-        def fn(conn: Any, ctx: Any, line: ImportLine = line) -> str | None:
+        def fn(conn: Connection, ctx: WriteContext, line: ImportLine = line) -> str | None:
             if conn.execute(
                 "SELECT 1 FROM imported_lines WHERE line_hash = ?", (line.line_hash,)
             ).fetchone():

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
-Migration = tuple[str, Callable[[Any], None]]
+from desktop.store.database import Connection
+
+Migration = tuple[str, Callable[[Connection], None]]
 
 
-def _script(conn: Any, sql: str) -> None:
+def _script(conn: Connection, sql: str) -> None:
     """Run ``;``-separated statements inside the caller's transaction.
 
     ``executescript`` would COMMIT first, breaking the one-transaction-per-migration rule.
@@ -25,11 +26,8 @@ def _script(conn: Any, sql: str) -> None:
             conn.execute(statement)
 
 
-def _m001_core(conn: Any) -> None:
-    """Create the core tables: settings, counters, clerks, dossiers, history, outbox, audit."""
-    _script(
-        conn,
-        """
+#: The core tables of release 1 (settings, counters, clerks, dossiers, history, outbox, audit).
+_CORE_SQL = """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         CREATE TABLE clerks (
@@ -109,11 +107,15 @@ def _m001_core(conn: Any) -> None:
             hash TEXT NOT NULL
         );
         CREATE INDEX audit_entity ON audit (entity_id, seq);
-        """,
-    )
+        """
 
 
-def _m002_search(conn: Any) -> None:
+def _m001_core(conn: Connection) -> None:
+    """Create the core tables: settings, counters, clerks, dossiers, history, outbox, audit."""
+    _script(conn, _CORE_SQL)
+
+
+def _m002_search(conn: Connection) -> None:
     """Add the FTS5 search index over folded names, ID numbers and dossier numbers.
 
     The indexed text is already folded (no diacritics, đ→d, lower case); its rowid is the
@@ -130,11 +132,8 @@ def _m002_search(conn: Any) -> None:
         search.index_record(conn, rowid, record)
 
 
-def _m003_books_attachments_sync(conn: Any) -> None:
-    """Add register-book blocks, attachments, drafts and sync bookkeeping tables."""
-    _script(
-        conn,
-        """
+#: Register-book blocks, attachments, drafts and the first sync bookkeeping tables.
+_BOOKS_ATTACHMENTS_SYNC_SQL = """
         CREATE TABLE book_blocks (
             id INTEGER PRIMARY KEY,
             book_type TEXT NOT NULL,
@@ -187,11 +186,15 @@ def _m003_books_attachments_sync(conn: Any) -> None:
             signature TEXT NOT NULL,
             signed_at TEXT NOT NULL
         );
-        """,
-    )
+        """
 
 
-def _m004_imported_lines(conn: Any) -> None:
+def _m003_books_attachments_sync(conn: Connection) -> None:
+    """Add register-book blocks, attachments, drafts and sync bookkeeping tables."""
+    _script(conn, _BOOKS_ATTACHMENTS_SYNC_SQL)
+
+
+def _m004_imported_lines(conn: Connection) -> None:
     """Remember which import-file lines were saved, so a re-run import skips them."""
     conn.execute(
         "CREATE TABLE imported_lines (line_hash TEXT PRIMARY KEY, dossier_id TEXT NOT NULL, "
@@ -199,7 +202,7 @@ def _m004_imported_lines(conn: Any) -> None:
     )
 
 
-def _m005_sync_client(conn: Any) -> None:
+def _m005_sync_client(conn: Connection) -> None:
     """The sync engine's own tables: the server's view of each record (value and the server
     sequence that set each field), conflicts seen, and scans already uploaded.
 
@@ -230,6 +233,50 @@ def _m005_sync_client(conn: Any) -> None:
     )
 
 
+#: The one record of sync state. The cursor becomes the server's opaque text (it was kept twice:
+#: its number in ``sync_state.cursor`` and its text in meta ``sync.cursor``), and what meta held
+#: beside (error code, revoked, skew flag, the commune's open conflicts) joins the last error.
+_ONE_SYNC_STATE_SQL = """
+        CREATE TABLE sync_state_new (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            cursor TEXT NOT NULL DEFAULT '',
+            server_epoch TEXT,
+            last_sync_at TEXT,
+            error_code TEXT,
+            last_error TEXT,
+            clock_offset REAL,
+            skew_flagged INTEGER NOT NULL DEFAULT 0,
+            conflicts_open INTEGER,
+            revoked INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO sync_state_new (id, cursor, server_epoch, last_sync_at, error_code,
+            last_error, clock_offset, skew_flagged, conflicts_open, revoked)
+        SELECT 1,
+            coalesce((SELECT value FROM meta WHERE key = 'sync.cursor'), ''),
+            server_epoch, last_sync_at,
+            (SELECT value FROM meta WHERE key = 'sync.error_code'),
+            last_error, clock_offset,
+            (SELECT count(*) FROM meta WHERE key = 'sync.skew_flagged'),
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.conflicts_open'),
+            (SELECT count(*) FROM meta WHERE key = 'sync.revoked')
+        FROM sync_state WHERE id = 1;
+        INSERT OR IGNORE INTO sync_state_new (id) VALUES (1);
+        DROP TABLE sync_state;
+        ALTER TABLE sync_state_new RENAME TO sync_state;
+        DELETE FROM meta WHERE key IN ('sync.cursor', 'sync.error_code', 'sync.skew_flagged',
+            'sync.conflicts_open', 'sync.revoked')
+        """
+
+
+def _m006_one_sync_state(conn: Connection) -> None:
+    """Keep all sync state in the one ``sync_state`` row (see :data:`_ONE_SYNC_STATE_SQL`).
+
+    The server URL (meta ``sync.server_url``) is not touched here: it moves to config.json,
+    which a migration cannot write, when the store opens (``Store``).
+    """
+    _script(conn, _ONE_SYNC_STATE_SQL)
+
+
 #: Every migration ever released, in order. Append only; never edit or reorder.
 MIGRATIONS: list[Migration] = [
     ("001_core", _m001_core),
@@ -237,10 +284,11 @@ MIGRATIONS: list[Migration] = [
     ("003_books_attachments_sync", _m003_books_attachments_sync),
     ("004_imported_lines", _m004_imported_lines),
     ("005_sync_client", _m005_sync_client),
+    ("006_one_sync_state", _m006_one_sync_state),
 ]
 
 
-def applied(conn: Any) -> list[str]:
+def applied(conn: Connection) -> list[str]:
     """Return the names of the migrations recorded in the database, in order applied."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -248,7 +296,7 @@ def applied(conn: Any) -> list[str]:
     return [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
 
 
-def migrate(conn: Any, *, upto: str | None = None) -> list[str]:
+def migrate(conn: Connection, *, upto: str | None = None) -> list[str]:
     """Apply every migration not yet recorded, each in its own transaction.
 
     Args:

@@ -2,9 +2,8 @@
 
 States of an entry:
 
-* ``pending`` – written locally, not yet sent;
-* ``sent`` – in a batch the server has not answered (re-sent next time; the server keys
-  changes by ``(device_id, device_seq)`` so a replay is a no-op);
+* ``pending`` – written locally, not yet answered by the server (sent again in every sync
+  until it is; the server keys changes by ``(device_id, device_seq)`` so a replay is a no-op);
 * ``acknowledged`` – the server answered with ``server_status`` ``applied``, ``merged``,
   ``conflict`` or ``rejected`` (+ ``reason``); a rejected or conflicting change stays visible;
 * ``durable`` – the server confirmed it holds the change under its current epoch.
@@ -21,10 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.store.context import WriteContext
+from desktop.store.database import Connection
 from desktop.store.ids import uuid7
+from protocol import wire
 
-PENDING, SENT, ACKNOWLEDGED, DURABLE = "pending", "sent", "acknowledged", "durable"
-SERVER_STATUSES = ("applied", "merged", "conflict", "rejected")
+PENDING, ACKNOWLEDGED, DURABLE = "pending", "acknowledged", "durable"
+#: The server's final answers to a change (``deferred`` is not one: the change stays pending).
+ANSWERED_STATUSES = tuple(s for s in wire.STATUSES if s != wire.STATUS_DEFERRED)
 
 _COLUMNS = (
     "change_id, device_id, device_seq, entity, entity_id, op, base_version, fields, hlc, "
@@ -75,7 +77,7 @@ class OutboxSummary:
     """Counts for the sync indicator.
 
     Attributes:
-        pending: changes the server has not acknowledged yet (pending or sent).
+        pending: changes the server has not answered yet.
         rejected: changes the server refused; they need someone's attention.
         conflicts: changes the server holds as conflicts for provincial IT.
         total: all entries kept in the outbox.
@@ -88,27 +90,13 @@ class OutboxSummary:
 
 
 def _row_to_change(row: tuple[Any, ...]) -> Change:
-    return Change(
-        change_id=row[0],
-        device_id=row[1],
-        device_seq=row[2],
-        entity=row[3],
-        entity_id=row[4],
-        op=row[5],
-        base_version=row[6],
-        fields=json.loads(row[7]),
-        hlc=row[8],
-        clerk=row[9],
-        commune=row[10],
-        created_at=row[11],
-        state=row[12],
-        server_status=row[13],
-        reason=row[14],
-        server_seq=row[15],
-    )
+    """Return the change of a row selected with ``_COLUMNS`` (in the dataclass's order)."""
+    values = list(row[:16])
+    values[7] = json.loads(values[7])
+    return Change(*values)
 
 
-def next_counter(conn: Any, name: str) -> int:
+def next_counter(conn: Connection, name: str) -> int:
     """Increment and return a named counter inside the caller's transaction (gap-free)."""
     row = conn.execute(
         "INSERT INTO counters (name, value) VALUES (?, 1) "
@@ -119,7 +107,7 @@ def next_counter(conn: Any, name: str) -> int:
 
 
 def append_change(
-    conn: Any,
+    conn: Connection,
     ctx: WriteContext,
     *,
     entity: str,
@@ -177,17 +165,17 @@ def append_change(
     return change
 
 
-def pending_changes(conn: Any, limit: int | None = None) -> list[Change]:
-    """Return changes not yet acknowledged (``pending`` or ``sent``), oldest first."""
-    sql = f"SELECT {_COLUMNS} FROM outbox WHERE state IN (?, ?) ORDER BY device_seq"
-    args: tuple[Any, ...] = (PENDING, SENT)
+def pending_changes(conn: Connection, limit: int | None = None) -> list[Change]:
+    """Return changes the server has not answered yet, oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY device_seq"
+    args: tuple[Any, ...] = (PENDING,)
     if limit is not None:
         sql += " LIMIT ?"
         args += (int(limit),)
     return [_row_to_change(r) for r in conn.execute(sql, args).fetchall()]
 
 
-def all_changes(conn: Any, *, entity_id: str | None = None) -> list[Change]:
+def all_changes(conn: Connection, *, entity_id: str | None = None) -> list[Change]:
     """Return every outbox entry (optionally of one entity), in device order."""
     if entity_id is None:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY device_seq").fetchall()
@@ -199,15 +187,7 @@ def all_changes(conn: Any, *, entity_id: str | None = None) -> list[Change]:
     return [_row_to_change(r) for r in rows]
 
 
-def mark_sent(conn: Any, device_seqs: Iterable[int]) -> None:
-    """Mark pending entries as sent in a batch the server has not yet answered."""
-    conn.executemany(
-        "UPDATE outbox SET state = ? WHERE device_seq = ? AND state = ?",
-        [(SENT, int(s), PENDING) for s in device_seqs],
-    )
-
-
-def record_results(conn: Any, results: Iterable[Mapping[str, Any]], *, at: str = "") -> int:
+def record_results(conn: Connection, results: Iterable[Mapping[str, Any]], *, at: str = "") -> int:
     """Store the server's answer for each change.
 
     Args:
@@ -226,7 +206,7 @@ def record_results(conn: Any, results: Iterable[Mapping[str, Any]], *, at: str =
     count = 0
     for result in results:
         status = result.get("status")
-        if status not in SERVER_STATUSES:
+        if status not in ANSWERED_STATUSES:
             raise ValueError(f"unknown server status {status!r}")
         if result.get("device_seq") is not None:
             where, key = "device_seq = ?", int(result["device_seq"])
@@ -251,7 +231,16 @@ def record_results(conn: Any, results: Iterable[Mapping[str, Any]], *, at: str =
     return count
 
 
-def mark_durable(conn: Any, epoch: str, upto_device_seq: int) -> int:
+def flagged_changes(conn: Connection) -> list[Change]:
+    """Return the changes the server refused or holds as conflicts, newest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE server_status IN (?, ?) ORDER BY device_seq DESC",
+        (wire.STATUS_CONFLICT, wire.STATUS_REJECTED),
+    ).fetchall()
+    return [_row_to_change(r) for r in rows]
+
+
+def mark_durable(conn: Connection, epoch: str, upto_device_seq: int) -> int:
     """Mark acknowledged entries up to ``upto_device_seq`` as durable under ``epoch``."""
     cur = conn.execute(
         "UPDATE outbox SET state = ?, server_epoch = ? WHERE state = ? AND device_seq <= ?",
@@ -260,7 +249,7 @@ def mark_durable(conn: Any, epoch: str, upto_device_seq: int) -> int:
     return int(cur.rowcount)
 
 
-def requeue_after(conn: Any, device_seq: int) -> int:
+def requeue_after(conn: Connection, device_seq: int) -> int:
     """Make every entry after ``device_seq`` pending again (the server lost them in a restore).
 
     Returns:
@@ -274,11 +263,11 @@ def requeue_after(conn: Any, device_seq: int) -> int:
     return int(cur.rowcount)
 
 
-def outbox_summary(conn: Any) -> OutboxSummary:
+def outbox_summary(conn: Connection) -> OutboxSummary:
     """Return the pending / rejected / conflict counts."""
     row = conn.execute(
         "SELECT "
-        " coalesce(sum(state IN ('pending', 'sent')), 0),"
+        " coalesce(sum(state = 'pending'), 0),"
         " coalesce(sum(server_status = 'rejected'), 0),"
         " coalesce(sum(server_status = 'conflict'), 0),"
         " count(*) FROM outbox"
@@ -286,12 +275,11 @@ def outbox_summary(conn: Any) -> OutboxSummary:
     return OutboxSummary(pending=row[0], rejected=row[1], conflicts=row[2], total=row[3])
 
 
-def pending_fields(conn: Any, entity_id: str) -> set[str]:
+def pending_fields(conn: Connection, entity_id: str) -> set[str]:
     """Return the record keys that have local changes the server has not acknowledged."""
     keys: set[str] = set()
     for (fields,) in conn.execute(
-        "SELECT fields FROM outbox WHERE entity_id = ? AND state IN (?, ?)",
-        (entity_id, PENDING, SENT),
+        "SELECT fields FROM outbox WHERE entity_id = ? AND state = ?", (entity_id, PENDING)
     ):
         keys.update(json.loads(fields))
     return keys

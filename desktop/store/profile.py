@@ -92,6 +92,20 @@ def save_config(profile_dir: Path, config: ProfileConfig) -> None:
     atomic_write(paths(profile_dir)["config"], text.encode("utf-8"))
 
 
+def update_config(profile_dir: Path, config: ProfileConfig, **changes: Any) -> None:
+    """Change ``server_url`` or ``settings`` of ``config`` and write it.
+
+    Raises:
+        StoreError: another field was named (nothing is changed).
+    """
+    for key in changes:
+        if key not in ("server_url", "settings"):
+            raise StoreError(f"config field {key!r} cannot be changed")
+    for key, value in changes.items():
+        setattr(config, key, value)
+    save_config(profile_dir, config)
+
+
 def default_profile_dir() -> Path:
     """Return ``MOTCUA_PROFILE``, else the per-user data folder (``%APPDATA%\\motcua`` or
     ``~/.local/share/motcua``)."""

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.store import domain
+from desktop.store.database import Connection
 
 #: How many of the newest index hits are ranked per query.
 CANDIDATES = 200
@@ -50,7 +51,7 @@ def terms_for(record: Mapping[str, Any]) -> list[str]:
     return [t for t in folded if t]
 
 
-def index_record(conn: Any, rowid: int, record: Mapping[str, Any] | str) -> None:
+def index_record(conn: Connection, rowid: int, record: Mapping[str, Any] | str) -> None:
     """Put (or replace) a dossier's terms in the index, in the caller's transaction."""
     if isinstance(record, str):
         record = json.loads(record)
@@ -59,7 +60,7 @@ def index_record(conn: Any, rowid: int, record: Mapping[str, Any] | str) -> None
     conn.execute("INSERT OR REPLACE INTO dossier_fts (rowid, terms) VALUES (?, ?)", (rowid, text))
 
 
-def unindex(conn: Any, rowid: int) -> None:
+def unindex(conn: Connection, rowid: int) -> None:
     """Remove a dossier from the index."""
     conn.execute("DELETE FROM dossier_fts WHERE rowid = ?", (rowid,))
 
@@ -90,7 +91,7 @@ def loose_expression(words: list[str]) -> str:
     return " ".join(f'"{w}"' + ("*" if _prefix_ok(w) else "") for w in words)
 
 
-def candidates(conn: Any, text: str, limit: int = CANDIDATES) -> list[tuple[int, str]]:
+def candidates(conn: Connection, text: str, limit: int = CANDIDATES) -> list[tuple[int, str]]:
     """Return (rowid, indexed text) of the newest dossiers matching ``text``."""
     words = query_words(text)
     if not words:
@@ -118,7 +119,7 @@ def rank(text: str, indexed: str) -> int:
     return _score(" ".join(query_words(text)), indexed)
 
 
-def ranked_rowids(conn: Any, text: str, limit: int) -> list[int]:
+def ranked_rowids(conn: Connection, text: str, limit: int) -> list[int]:
     """Return the rowids of the best ``limit`` hits, best first (newest first per rank)."""
     query = " ".join(query_words(text))
     scored = sorted((_score(query, indexed), -rowid) for rowid, indexed in candidates(conn, text))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from desktop.store.database import Connection
 from desktop.store.errors import StoreClosed
 
 T = TypeVar("T")
@@ -28,7 +29,9 @@ class Writer:
         name: the thread's name (shows in stack dumps).
     """
 
-    def __init__(self, open_connection: Callable[[], Any], name: str = "motcua-store-writer"):
+    def __init__(
+        self, open_connection: Callable[[], Connection], name: str = "motcua-store-writer"
+    ):
         self._queue: queue.Queue[Any] = queue.Queue()
         self._ready: Future[None] = Future()
         self._open = open_connection
@@ -71,7 +74,7 @@ class Writer:
         finally:
             conn.close()
 
-    def submit(self, fn: Callable[[Any], T], *, transaction: bool = True) -> Future[T]:
+    def submit(self, fn: Callable[[Connection], T], *, transaction: bool = True) -> Future[T]:
         """Queue ``fn(conn)`` and return a Future of its result.
 
         Args:
@@ -89,7 +92,7 @@ class Writer:
             self._queue.put((fn, future, transaction))
         return future
 
-    def execute(self, fn: Callable[[Any], T], *, transaction: bool = True) -> T:
+    def execute(self, fn: Callable[[Connection], T], *, transaction: bool = True) -> T:
         """Run ``fn(conn)`` on the writer thread and wait for its result (or exception)."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("Writer.execute called from the writer thread (would deadlock)")

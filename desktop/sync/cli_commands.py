@@ -16,7 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+    from desktop.sync.engine import SyncEngine
+    from desktop.sync.status import SyncStatus
 
 __all__ = ["register"]
 
@@ -30,7 +35,7 @@ def _err(line: str) -> None:
     print(f"error: {line}", file=sys.stderr)
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace) -> Store:
     from desktop.store.unlock import open_store
 
     return open_store(args.profile, args.username)
@@ -77,7 +82,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def status_as_dict(status: Any, engine: Any) -> dict[str, Any]:
+def status_as_dict(status: SyncStatus, engine: SyncEngine) -> dict[str, Any]:
     """Return a :class:`SyncStatus` (plus enrolment facts) as JSON-ready data."""
     return {
         "state": status.state.value,
@@ -118,7 +123,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``enrol``, ``sync`` and ``status`` to the ``motcua`` subcommand parsers."""
     enrol = subparsers.add_parser(
         "enrol",

@@ -55,20 +55,17 @@ def test_results_summary_and_durability(store: Store) -> None:
     assert store.outbox_summary() == outbox.OutboxSummary(
         pending=4, rejected=0, conflicts=0, total=4
     )
-    store.mark_sent([1, 2, 3, 4])
-    assert [c.state for c in store.pending_changes()] == ["sent"] * 4  # still to be answered
-    store.record_results(
-        [
-            {"device_seq": 1, "status": "applied", "server_seq": 10},
-            {"device_seq": 2, "status": "merged", "server_seq": 11},
-            {"device_seq": 3, "status": "conflict", "reason": "edited on another device"},
-            {
-                "change_id": store.all_changes()[3].change_id,
-                "status": "rejected",
-                "reason": "commune mismatch",
-            },
-        ]
-    )
+    results = [
+        {"device_seq": 1, "status": "applied", "server_seq": 10},
+        {"device_seq": 2, "status": "merged", "server_seq": 11},
+        {"device_seq": 3, "status": "conflict", "reason": "edited on another device"},
+        {
+            "change_id": store.all_changes()[3].change_id,
+            "status": "rejected",
+            "reason": "commune mismatch",
+        },
+    ]
+    store.write(lambda conn, ctx: outbox.record_results(conn, results))
     summary = store.outbox_summary()
     assert (summary.pending, summary.rejected, summary.conflicts, summary.total) == (0, 1, 1, 4)
     rejected = store.all_changes()[3]
@@ -78,7 +75,7 @@ def test_results_summary_and_durability(store: Store) -> None:
         "commune mismatch",
     )
     assert store.pending_changes() == []
-    assert store.mark_durable("epoch-1", 2) == 2
+    assert store.write(lambda conn, ctx: outbox.mark_durable(conn, "epoch-1", 2)) == 2
     assert [c.state for c in store.all_changes()] == [
         "durable",
         "durable",
@@ -86,7 +83,7 @@ def test_results_summary_and_durability(store: Store) -> None:
         "acknowledged",
     ]
     # The server was restored and lost everything after seq 1: re-push it.
-    assert store.requeue_after(1) == 3
+    assert store.write(lambda conn, ctx: outbox.requeue_after(conn, 1)) == 3
     assert [c.device_seq for c in store.pending_changes()] == [2, 3, 4]
     assert [c.device_seq for c in store.pending_changes(limit=2)] == [2, 3]
 
@@ -94,9 +91,11 @@ def test_results_summary_and_durability(store: Store) -> None:
 def test_bad_results_are_refused(store: Store) -> None:
     store.register_dossier("khai_sinh", BIRTH, received_at=RECEIVED)
     with pytest.raises(ValueError):
-        store.record_results([{"device_seq": 1, "status": "ok"}])
+        store.write(
+            lambda conn, ctx: outbox.record_results(conn, [{"device_seq": 1, "status": "ok"}])
+        )
     with pytest.raises(ValueError):
-        store.record_results([{"status": "applied"}])
+        store.write(lambda conn, ctx: outbox.record_results(conn, [{"status": "applied"}]))
     assert store.pending_changes()[0].state == "pending"
 
 

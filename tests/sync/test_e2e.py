@@ -150,16 +150,10 @@ def test_duplicates_and_book_number_collisions_are_surfaced(server, make_device)
     # Both records are kept and reach every device; the PC that sent the second copy was told.
     assert_converged(a, b, c)
     assert {on_a.id, on_b.id} <= set(records(c))
-    seen = a.store.read(_conflict_rows) + b.store.read(_conflict_rows)
+    seen = a.engine.known_conflicts() + b.engine.known_conflicts()
     assert len(seen) == 2
     assert {row[0] for row in seen} == {str(c["id"]) for c in server.conflicts()}
     assert c.engine.status().conflicts == 2  # the commune's open conflicts
-
-
-def _conflict_rows(conn: Any) -> list[tuple[str, str, str]]:
-    from desktop.store.sync_local import conflict_ids
-
-    return conflict_ids(conn)
 
 
 def test_a_commune_never_sees_another_communes_dossiers(server, make_device) -> None:

@@ -1,207 +1,24 @@
-"""The sync engine: status values, batch sizing, backoff, size-scaled timeouts, sessions,
-resumable scan uploads, and how one server answer is applied to the store (epoch re-push,
-stale pages, refused edits giving way to the server's value)."""
+"""The sync engine against a real server: status values, batch sizing, backoff, size-scaled
+timeouts, sessions, resumable scan uploads, audit signatures, signed resolutions, printouts.
+
+How one server answer is applied to the store is in tests/store/test_sync_page.py."""
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.faultproxy import FaultProxy
-from desktop.store import sync_local
-from desktop.store.store import Store
+from desktop.sync.audit_signing import audit_message
 from desktop.sync.client import HttpTransport, TransportPolicy
+from desktop.sync.push_pull import check_resolutions
 from desktop.sync.status import SyncState, SyncStatus
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
-from tests.sync.conftest import COMMUNE, PASSWORD, TEST_POLICY, Device
-
-# -- applying a server answer (no server needed) -----------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.create(
-        tmp_path / "p", commune=COMMUNE, username="lan", password=PASSWORD, full_name="Lò Thị Lan"
-    )
-    yield s
-    s.close()
-
-
-def _apply(store: Store, **page: Any) -> sync_local.PageOutcome:
-    page.setdefault("synced_at", "2026-11-26T10:00:00+07:00")
-    page.setdefault("epoch", "e1")
-    return store.write(
-        lambda conn, ctx: sync_local.apply_sync_page(conn, ctx, sync_local.SyncPage(**page))
-    )
-
-
-def _result(change: Any, status: str, server_seq: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "device_seq": change.device_seq,
-        "change_id": change.change_id,
-        "status": status,
-        "server_seq": server_seq,
-        **extra,
-    }
-
-
-def _pulled(entity_id: str, seq: int, version: int, fields: dict[str, list[Any]]) -> dict[str, Any]:
-    return {
-        "server_seq": seq,
-        "change_id": f"remote-{seq}",
-        "device_id": "another-device",
-        "device_seq": seq,
-        "entity": "dossier",
-        "entity_id": entity_id,
-        "op": "upsert",
-        "version": version,
-        "fields": fields,
-        "hlc": f"{int(time.time() * 1000):013d}-0000-another-device",
-        "clerk": "hoa",
-        "commune": COMMUNE,
-        "kind": "change",
-        "status": "applied",
-    }
-
-
-def test_results_are_recorded_and_deferred_ones_stay_pending(store: Store) -> None:
-    one = store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    two = store.register_dossier("khai_sinh", birth(2), received_at=RECEIVED)
-    first, second = store.pending_changes()
-    out = _apply(
-        store,
-        results=[
-            _result(first, "applied", 10, conflict_ids=[7]),
-            {"device_seq": second.device_seq, "change_id": second.change_id, "status": "deferred"},
-        ],
-        cursor="10.aaaaaaaaaaaaaaaa",
-        max_device_seq=first.device_seq,
-    )
-    assert out.statuses["applied"] == 1 and out.deferred == 1
-    assert out.new_conflicts == ["7"]
-    assert [c.entity_id for c in store.pending_changes()] == [two.id]
-    assert store.sync_state().server_epoch == "e1"
-    assert [c.state for c in store.all_changes(one.id)] == ["durable"]
-    # The same answer again (a replay after a lost response) reports no new conflict.
-    again = _apply(
-        store,
-        results=[_result(first, "applied", 10, conflict_ids=[7])],
-        cursor="10.aaaaaaaaaaaaaaaa",
-        max_device_seq=first.device_seq,
-    )
-    assert again.new_conflicts == []
-
-
-def test_a_server_that_lost_changes_gets_them_again(store: Store) -> None:
-    for i in range(3):
-        store.register_dossier("khai_sinh", birth(i), received_at=RECEIVED)
-    changes = store.pending_changes()
-    _apply(
-        store,
-        results=[_result(c, "applied", 10 + i) for i, c in enumerate(changes)],
-        cursor="12.aaaaaaaaaaaaaaaa",
-        max_device_seq=3,
-    )
-    assert store.outbox_summary().pending == 0
-    # Restored from a backup that held only the first change, under a new epoch.
-    out = _apply(store, cursor="", reset=True, epoch="e2", max_device_seq=1)
-    assert out.requeued == 2 and out.epoch_changed
-    assert [c.device_seq for c in store.pending_changes()] == [2, 3]
-    assert store.read(lambda conn: sync_local.get_meta(conn, sync_local.META_CURSOR)) == ""
-
-
-def test_a_stale_pulled_change_never_overwrites_a_newer_value(store: Store) -> None:
-    record = store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    store.update_dossier(record.id, {"so_ban_sao": "4"})
-    create, edit = store.pending_changes()
-    # The server applied both edits (seq 20, 30); a page arrives later with another device's
-    # older edit of the same field (seq 25).
-    _apply(
-        store,
-        results=[_result(create, "applied", 20), _result(edit, "applied", 30)],
-        cursor="30.aaaaaaaaaaaaaaaa",
-        max_device_seq=2,
-    )
-    _apply(
-        store,
-        changes=[_pulled(record.id, 25, 2, {"data.so_ban_sao": ["2", "3"]})],
-        cursor="31.bbbbbbbbbbbbbbbb",
-        max_device_seq=2,
-    )
-    assert store.get_dossier(record.id).record["data.so_ban_sao"] == "4"
-    # A newer one wins.
-    _apply(
-        store,
-        changes=[_pulled(record.id, 40, 4, {"data.so_ban_sao": ["4", "1"]})],
-        cursor="40.cccccccccccccccc",
-        max_device_seq=2,
-    )
-    assert store.get_dossier(record.id).record["data.so_ban_sao"] == "1"
-    assert store.get_dossier(record.id).server_version == 4
-
-
-def test_a_refused_edit_gives_way_to_the_servers_value_and_stays_visible(store: Store) -> None:
-    record = store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    (create,) = store.pending_changes()
-    _apply(
-        store, results=[_result(create, "applied", 5)], cursor="5.a" + "a" * 15, max_device_seq=1
-    )
-    store.update_dossier(record.id, {"tre_noi_sinh": "Tại nhà"})
-    (edit,) = store.pending_changes()
-    # Meanwhile another PC changed the place of birth; both arrive in one answer.
-    out = _apply(
-        store,
-        changes=[
-            _pulled(
-                record.id,
-                8,
-                2,
-                {"data.tre_noi_sinh": ["Trạm y tế xã Khao Mang", "Bệnh viện huyện"]},
-            )
-        ],
-        results=[_result(edit, "conflict", 9, conflict_ids=[3])],
-        cursor="9.b" + "b" * 15,
-        max_device_seq=2,
-    )
-    # The pulled value waited while the edit was pending, then replaced it.
-    assert out.statuses["conflict"] == 1 and out.restored_fields == 1
-    assert store.get_dossier(record.id).record["data.tre_noi_sinh"] == "Bệnh viện huyện"
-    assert store.outbox_summary().conflicts == 1
-    # Edit again, refused again without any pull: the value goes back to the server's.
-    store.update_dossier(record.id, {"tre_noi_sinh": "Tại nhà"})
-    (again,) = store.pending_changes()
-    out = _apply(
-        store, results=[_result(again, "rejected", 10)], cursor="10.c" + "c" * 15, max_device_seq=3
-    )
-    assert out.restored_fields == 1
-    assert store.get_dossier(record.id).record["data.tre_noi_sinh"] == "Bệnh viện huyện"
-    assert store.outbox_summary().rejected == 1
-
-
-def test_resolution_closes_the_local_conflict(store: Store) -> None:
-    record = store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    (create,) = store.pending_changes()
-    _apply(
-        store,
-        results=[_result(create, "conflict", 5, conflict_ids=[11])],
-        cursor="5.a" + "a" * 15,
-        max_device_seq=1,
-    )
-    assert store.read(sync_local.open_conflicts) == 1
-    resolution = _pulled(record.id, 6, 1, {"data.so_ban_sao": ["2", "3"]})
-    resolution.update(kind="resolution", device_id="server", parents=[1, create.change_id])
-    out = _apply(store, changes=[resolution], cursor="6.b" + "b" * 15, max_device_seq=1)
-    assert out.resolved == 1
-    assert store.read(sync_local.open_conflicts) == 0
-
-
-# -- the engine against a real server -----------------------------------------------------------
+from tests.sync.conftest import COMMUNE, TEST_POLICY, Device
 
 
 def test_status_moves_through_the_states(sqlite_server, make_device) -> None:
@@ -306,7 +123,7 @@ def test_read_timeouts_scale_with_what_a_request_moves(sqlite_server, make_devic
             return connect, read
 
     device = make_device(sqlite_server, "a")
-    device.engine._transport = Recording(sqlite_server.url, policy=TEST_POLICY)
+    device.engine.channel.transport = Recording(sqlite_server.url, policy=TEST_POLICY)
     device.sync()
     seen.clear()
     device.sync()  # quiet: one small request
@@ -332,13 +149,13 @@ def test_a_quiet_sync_is_one_small_request(sqlite_server, make_device) -> None:
 def test_an_expired_session_falls_back_to_hpke(sqlite_server, make_device) -> None:
     device = make_device(sqlite_server, "a")
     device.sync()
-    session = device.engine._session
+    session = device.engine.channel.session
     assert session is not None
     session.session_id = "not-a-session-the-server-knows"
     report = device.sync()
     assert report.ok and report.requests == 2
-    assert device.engine._session is not None
-    assert device.engine._session.session_id != "not-a-session-the-server-knows"
+    assert device.engine.channel.session is not None
+    assert device.engine.channel.session.session_id != "not-a-session-the-server-knows"
 
 
 def test_a_scan_upload_resumes_after_a_cut(sqlite_server, make_device) -> None:
@@ -387,18 +204,18 @@ def test_each_sync_signs_the_new_audit_entries(sqlite_server, make_device) -> No
     )
     assert len(rows) >= 2
     assert rows[0][0] == 1 and all(b[0] == a[1] + 1 for a, b in zip(rows, rows[1:]))
-    public = device.engine._keys.public()  # what the server pinned at enrolment
+    public = device.engine.channel.keys.public()  # what the server pinned at enrolment
     assert {r[2] for r in rows} == {public.key_id}
 
     def head(conn: Any, seq: int) -> str:
         return conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()[0]
 
     for first, last, _key, signature in rows:
-        message = sync_local.audit_message(
+        message = audit_message(
             device.store.device_id, first, last, device.store.read(lambda c, n=last: head(c, n))
         )
         assert public.verify(b64d(signature), message)
-    forged = sync_local.audit_message(device.store.device_id, rows[0][0], rows[0][1], "0" * 64)
+    forged = audit_message(device.store.device_id, rows[0][0], rows[0][1], "0" * 64)
     assert not public.verify(b64d(rows[0][3]), forged)
 
 
@@ -426,10 +243,12 @@ def test_a_resolution_not_signed_by_the_pinned_server_is_refused(
     }
     forged["signature"] = b64e(PrivateKeys.generate().sign(resolution_message(forged)))
     with pytest.raises(SyncError, match="not signed by the server"):
-        device.engine._check_resolutions([forged])
+        check_resolutions(device.engine.channel.server_keys, [forged])
     with pytest.raises(SyncError):
-        device.engine._check_resolutions([{**forged, "signature": None}])
-    device.engine._check_resolutions([{**forged, "kind": "change"}])  # plain changes pass
+        check_resolutions(device.engine.channel.server_keys, [{**forged, "signature": None}])
+    check_resolutions(
+        device.engine.channel.server_keys, [{**forged, "kind": "change"}]
+    )  # plain changes pass
 
 
 def test_a_paper_printed_before_enrolment_verifies_with_the_key_the_province_holds(
@@ -477,3 +296,38 @@ def test_a_paper_printed_before_enrolment_verifies_with_the_key_the_province_hol
     enrolled = PublicKeys.from_json(json.loads(keys_json))
     assert verify_printout(payload, enrolled.sign, record)
     assert not verify_printout(payload, PrivateKeys.generate().public().sign)
+
+
+def test_an_old_profile_with_the_server_address_in_the_database_still_syncs(
+    sqlite_server, make_device
+) -> None:
+    from desktop.store.store import Store
+    from desktop.store.sync_state import set_meta
+    from desktop.sync.engine import SyncEngine
+    from tests.sync.conftest import PASSWORD
+
+    device = make_device(sqlite_server, "old")
+    device.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
+    # What an older release left behind: the address in the database only, none in config.
+    device.engine.close()
+    device.store.write(lambda conn, ctx: set_meta(conn, "sync.server_url", sqlite_server.url))
+    device.store.update_config(server_url=None)
+    device.store.close()
+    with Store.open(device.profile, "lan", PASSWORD) as store:
+        assert store.config.server_url == sqlite_server.url  # moved once, on open
+        engine = SyncEngine(store, policy=TEST_POLICY)
+        try:
+            assert engine.server_url == sqlite_server.url
+            report = engine.sync_once()
+            assert report.ok and report.applied == 1
+        finally:
+            engine.close()
+    with Store.open(device.profile, "lan", PASSWORD) as store:
+        assert (
+            store.read(
+                lambda conn: conn.execute(
+                    "SELECT count(*) FROM meta WHERE key = 'sync.server_url'"
+                ).fetchone()[0]
+            )
+            == 0
+        )

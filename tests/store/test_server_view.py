@@ -16,12 +16,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.store import sync_local
 from desktop.store.store import Store
+from desktop.store.sync_page import SyncPage
 from tests.forms.samples import RECEIVED
+from tests.store.conftest import PASSWORD
 from tests.store.factory import birth
-from tests.sync.conftest import COMMUNE, PASSWORD
 
+COMMUNE = "02701"
 FIELD = "so_ban_sao"
 KEY = "data." + FIELD
 VALUES = ["1", "2", "3", "4", "5"]
@@ -57,9 +58,7 @@ def _apply(store: Store, **page: Any) -> None:
     page.setdefault("synced_at", "2026-11-26T10:00:00+07:00")
     page.setdefault("epoch", "e1")
     page.setdefault("max_device_seq", 10**6)
-    store.write(
-        lambda conn, ctx: sync_local.apply_sync_page(conn, ctx, sync_local.SyncPage(**page))
-    )
+    store.sync.apply_page(SyncPage(**page))
 
 
 def _run(store: Store, history: list[tuple[Any, ...]], lag: st.DataObject) -> None:
