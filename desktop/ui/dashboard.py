@@ -21,7 +21,7 @@ from desktop.ui.display import summary_cells
 from desktop.ui.services import Services
 
 if TYPE_CHECKING:
-    from desktop.store.dossiers import DossierSummary
+    from desktop.store.records import DossierSummary
     from desktop.store.store import Store
 
 log = logging.getLogger(__name__)

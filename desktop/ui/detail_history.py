@@ -14,7 +14,7 @@ from desktop.ui.widgets.tables import headed_tree
 
 if TYPE_CHECKING:
     from desktop.store.audit import AuditEntry
-    from desktop.store.dossiers import StatusChange
+    from desktop.store.records import StatusChange
 
 
 class TimelineTab(ttk.Frame):

@@ -27,7 +27,7 @@ from desktop.ui.widgets.tables import press_with_enter
 if TYPE_CHECKING:
     from desktop.printing.qr import Signer
     from desktop.printing.system import Handoff
-    from desktop.store.dossiers import DossierRecord
+    from desktop.store.records import DossierRecord
 
 log = logging.getLogger(__name__)
 

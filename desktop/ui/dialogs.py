@@ -17,7 +17,7 @@ import ttkbootstrap as ttk
 from desktop.ui.display import summary_cells
 
 if TYPE_CHECKING:
-    from desktop.store.dossiers import DossierSummary
+    from desktop.store.records import DossierSummary
 
 #: Result of the duplicate review: go back to the form.
 DUPLICATE_BACK = "back"

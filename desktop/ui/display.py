@@ -24,7 +24,7 @@ from desktop.forms.lifecycle import (
 from desktop.forms.procedures import procedure_title
 
 if TYPE_CHECKING:
-    from desktop.store.dossiers import DossierSummary
+    from desktop.store.records import DossierSummary
 
 #: Bootstyle colour of each status (badges, timeline).
 STATUS_STYLES = {

@@ -44,7 +44,7 @@ from desktop.ui.widgets.tables import press_with_enter
 if TYPE_CHECKING:
     from desktop.store.attachments import Attachment
     from desktop.store.audit import AuditEntry
-    from desktop.store.dossiers import DossierRecord, StatusChange
+    from desktop.store.records import DossierRecord, StatusChange
 
 log = logging.getLogger(__name__)
 

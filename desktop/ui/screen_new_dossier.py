@@ -40,8 +40,9 @@ from desktop.ui.form_renderer import FormRenderer
 from desktop.ui.services import Services
 
 if TYPE_CHECKING:
-    from desktop.store.dossiers import DossierRecord, DossierSummary, PreparedDossier
+    from desktop.store.dossiers import PreparedDossier
     from desktop.store.drafts import Draft
+    from desktop.store.records import DossierRecord, DossierSummary
 
 log = logging.getLogger(__name__)
 

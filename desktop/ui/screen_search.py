@@ -20,7 +20,7 @@ from desktop.ui.form_widgets import Debouncer
 from desktop.ui.services import Services
 
 if TYPE_CHECKING:
-    from desktop.store.dossiers import DossierSummary
+    from desktop.store.records import DossierSummary
 
 log = logging.getLogger(__name__)
 
