@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from desktop.printing.qr import Signer
     from desktop.store.store import Store
     from desktop.sync.engine import EnrolResult, SyncEngine
+    from desktop.sync.report import SyncAttempt
     from desktop.sync.scheduler import SyncScheduler
     from desktop.sync.status import SyncStatus
-    from desktop.ui.services import SyncAttempt
     from desktop.ui.settings import Settings
     from desktop.ui.tasks import TaskRunner
 
@@ -123,9 +123,8 @@ class EngineSync:
         self.scheduler.set_interval(settings.sync_interval_min)
 
     def history(self, limit: int) -> list[SyncAttempt]:
-        """Return no attempts: the engine keeps no log of them (the sync panel then lists the
-        status changes it saw)."""
-        return []
+        """Return the engine's last sync attempts, newest first."""
+        return self.engine.history(limit)
 
     def stop(self) -> None:
         """Stop periodic syncs and close the HTTP connections."""

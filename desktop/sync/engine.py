@@ -25,6 +25,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,7 @@ from desktop.sync.errors import (
     SyncError,
 )
 from desktop.sync.push_pull import RecordSync
-from desktop.sync.report import SyncReport
+from desktop.sync.report import SyncAttempt, SyncReport
 from desktop.sync.status import SyncState, SyncStatus
 from desktop.sync.uploads import Uploader
 from protocol import errors
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from desktop.store.sync_store import Change
 
 log = logging.getLogger(__name__)
+
+#: Sync attempts the engine remembers for the sync panel (this run of the app only).
+HISTORY_SIZE = 50
 
 __all__ = [
     "EnrolResult",
@@ -105,6 +109,7 @@ class SyncEngine:
         self._subscribers: list[Callable[[SyncStatus], None]] = []
         self._subscribers_lock = threading.Lock()
         self._live: SyncState | None = None  # state of the current or last attempt
+        self._attempts: deque[SyncAttempt] = deque(maxlen=HISTORY_SIZE)
         self._progress: float | None = None
 
     # -- identity ----------------------------------------------------------------------------
@@ -278,8 +283,15 @@ class SyncEngine:
                     self._live = SyncState.ERROR
                 report.state = self._live or SyncState.ERROR
                 self._progress = None
+                self._attempts.append(
+                    SyncAttempt(at=dt.datetime.now(), ok=report.ok, message=report.clerk_summary())
+                )
                 self._publish()
             return report
+
+    def history(self, limit: int = HISTORY_SIZE) -> list[SyncAttempt]:
+        """Return the last attempts of this run of the app, newest first (kept in memory)."""
+        return list(self._attempts)[::-1][:limit]
 
     def _sync(self, report: SyncReport) -> None:
         """Sign the audit, sync records, then scans; a failure is recorded, not raised."""
@@ -304,6 +316,7 @@ class SyncEngine:
 
     def _fail(self, report: SyncReport, exc: SyncError) -> None:
         report.error, report.error_code = str(exc), exc.code
+        report.clerk_error = exc.clerk_message
         revoked = exc.code == "revoked"
         if revoked:
             self._live = SyncState.REVOKED

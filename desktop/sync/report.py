@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from desktop.store.sync_store import PageOutcome
 from desktop.sync.status import SyncState, SyncStatus
 from protocol import wire
 
-__all__ = ["SyncReport"]
+__all__ = ["SyncAttempt", "SyncReport"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncAttempt:
+    """One finished sync attempt, as the sync panel lists it.
+
+    Attributes:
+        at: when it ended (local time).
+        ok: the records part finished.
+        message: what happened, in plain Vietnamese.
+    """
+
+    at: dt.datetime
+    ok: bool
+    message: str
 
 
 @dataclasses.dataclass
@@ -39,6 +55,7 @@ class SyncReport:
         clock_offset_s: server time minus local time, seconds.
         error: why the sync failed (English), if it did.
         error_code: a machine-readable reason, if it failed.
+        clerk_error: why it failed in plain Vietnamese, if it did.
         duration_s: wall time.
     """
 
@@ -67,6 +84,7 @@ class SyncReport:
     clock_offset_s: float | None = None
     error: str | None = None
     error_code: str | None = None
+    clerk_error: str | None = None
     duration_s: float = 0.0
 
     def summary(self) -> str:
@@ -96,6 +114,23 @@ class SyncReport:
         if extra:
             lines.append("; ".join(extra))
         return "\n".join(lines)
+
+    def clerk_summary(self) -> str:
+        """Return what moved, or why nothing could, in one plain Vietnamese line."""
+        if self.error:
+            return self.clerk_error or "Đồng bộ không thành công."
+        parts = [f"Gửi {self.pushed} thay đổi, nhận {self.pulled}"]
+        if self.conflicts or self.new_conflicts:
+            parts.append(f"{max(self.conflicts, len(self.new_conflicts))} xung đột chờ CNTT tỉnh")
+        if self.rejected:
+            parts.append(f"{self.rejected} bị từ chối")
+        if self.resolved:
+            parts.append(f"{self.resolved} xung đột đã được giải quyết")
+        if self.attachments_uploaded:
+            parts.append(f"{self.attachments_uploaded} bản quét đã gửi")
+        if self.attachment_error:
+            parts.append("bản quét chưa gửi được")
+        return ", ".join(parts) + "."
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as JSON-ready data."""

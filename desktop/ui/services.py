@@ -7,11 +7,10 @@ Screens never write SQL and never touch the network; they call the store (writes
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop.sync.status import SyncStatus
 
@@ -21,16 +20,9 @@ if TYPE_CHECKING:
     # Types only: the store and the printing key are loaded after sign-in, not at start-up.
     from desktop.printing.qr import Signer
     from desktop.store.store import Store
+    from desktop.sync.report import SyncAttempt
     from desktop.ui.settings import Settings
     from desktop.ui.tasks import TaskRunner
-
-
-class SyncAttempt(TypedDict):
-    """One sync attempt the sync object remembers (for the sync panel's history)."""
-
-    at: dt.datetime
-    ok: bool
-    message: str
 
 
 class SyncService(Protocol):

@@ -179,9 +179,9 @@ class SyncPanel(ttk.Frame):
         if attempts:
             return [
                 (
-                    format_datetime_vn(attempt["at"]),
-                    "Thành công" if attempt["ok"] else "Lỗi",
-                    attempt["message"],
+                    format_datetime_vn(attempt.at),
+                    "Thành công" if attempt.ok else "Lỗi",
+                    attempt.message,
                 )
                 for attempt in attempts
             ]

@@ -51,6 +51,22 @@ def test_status_moves_through_the_states(sqlite_server, make_device) -> None:
     assert device.engine.status().last_error is None
 
 
+def test_the_sync_panel_history_lists_each_attempt_in_vietnamese(
+    sqlite_server, make_device
+) -> None:
+    device = make_device(sqlite_server, "a")
+    device.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
+    assert device.sync().ok
+    sqlite_server.stop()
+    assert not device.sync().ok
+    sqlite_server.start()
+    newest, oldest = device.engine.history(10)[:2]
+    assert not newest.ok and "Không kết nối" in newest.message
+    assert oldest.ok and oldest.message.startswith("Gửi 1 thay đổi, nhận 0")
+    assert newest.at >= oldest.at
+    assert len(device.engine.history(1)) == 1
+
+
 def test_retries_back_off_with_jitter_when_the_server_is_down(sqlite_server, make_device) -> None:
     waits: list[float] = []
     policy = TransportPolicy(

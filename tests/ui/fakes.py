@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from desktop.sync.report import SyncAttempt
 from desktop.sync.status import SyncState, SyncStatus
-from desktop.ui.services import SyncAttempt
 from desktop.ui.settings import Settings
 
 

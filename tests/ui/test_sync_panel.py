@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from desktop.sync.report import SyncAttempt
 from desktop.sync.status import SyncState, SyncStatus
 from desktop.ui.services import Clerk
 from desktop.ui.settings import Settings
@@ -77,16 +78,14 @@ class HistorySync(FakeSync):
 
     def history(self, limit: int):
         return [
-            {
-                "at": dt.datetime(2026, 11, 26, 9, 30),
-                "ok": False,
-                "message": "Không kết nối được máy chủ (hết thời gian chờ).",
-            },
-            {
-                "at": dt.datetime(2026, 11, 26, 9, 0),
-                "ok": True,
-                "message": "Gửi 12 thay đổi, nhận 3.",
-            },
+            SyncAttempt(
+                at=dt.datetime(2026, 11, 26, 9, 30),
+                ok=False,
+                message="Không kết nối được máy chủ (hết thời gian chờ).",
+            ),
+            SyncAttempt(
+                at=dt.datetime(2026, 11, 26, 9, 0), ok=True, message="Gửi 12 thay đổi, nhận 3."
+            ),
         ][:limit]
 
 
