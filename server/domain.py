@@ -14,6 +14,7 @@ from typing import Any
 
 from desktop.forms.model import record_data
 from desktop.forms.procedures import get_procedure
+from protocol.admin import DUPLICATE_OF_FIELD
 
 __all__ = ["book_key", "duplicate_key"]
 
@@ -25,9 +26,10 @@ def duplicate_key(values: Mapping[str, Any]) -> str | None:
     """Return the hashed duplicate key of a flat dossier record, or None.
 
     None when the procedure is unknown, the data lacks what the key needs, or the dossier is
-    cancelled or returned.
+    cancelled, returned, or marked the duplicate of another (it no longer counts as a
+    registration, so a third copy is flagged against the original only).
     """
-    if values.get("status") in _INACTIVE:
+    if values.get("status") in _INACTIVE or values.get(DUPLICATE_OF_FIELD):
         return None
     code = values.get("procedure")
     if not isinstance(code, str) or not code:

@@ -49,10 +49,13 @@ class DeviceQueries(TxBase):
         t = schema.devices
         self.conn.execute(update(t).where(t.c.device_id == device_id).values(**values))
 
-    def list_devices(self) -> list[DeviceRow]:
-        """Return every device, by commune then enrolment time."""
+    def list_devices(self, commune: str | None = None) -> list[DeviceRow]:
+        """Return every device (of one commune when given), by commune then enrolment time."""
         t = schema.devices
-        return [device_row(m) for m in self._all(select(t).order_by(t.c.commune, t.c.enrolled_at))]
+        query = select(t).order_by(t.c.commune, t.c.enrolled_at)
+        if commune:
+            query = query.where(t.c.commune == commune)
+        return [device_row(m) for m in self._all(query)]
 
     # --- enrolment codes ----------------------------------------------------------------
 
