@@ -67,9 +67,7 @@ def enrol_operator(ctx: ServerContext, body: bytes) -> bytes:
     operator_id, keys = req["operator_id"], req["keys"]
     now = ctx.clock()
     with ctx.storage.write() as tx:
-        code = matching_code(
-            tx.operator_codes_for(operator_id), operator_id, OPERATOR_SCOPE, keys, req["proof"]
-        )
+        code = matching_code(tx.operator_codes(), operator_id, OPERATOR_SCOPE, keys, req["proof"])
         if code is None:
             raise ApiError(403, errors.ERR_ENROL, "operator code is wrong")
         _admit(tx, code, req, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from server import schema
 from server.queries.base import TxBase
@@ -70,12 +70,10 @@ class OperatorQueries(TxBase):
         )
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def operator_codes_for(self, operator_id: str) -> list[OperatorCodeRow]:
-        """Return the codes ``operator_id`` may have proven: the unused ones, and its own."""
+    def operator_codes(self) -> list[OperatorCodeRow]:
+        """Return every operator code issued (used and expired ones too: there are few)."""
         t = schema.operator_codes
-        rows = self._all(
-            select(t).where(or_(t.c.used_by.is_(None), t.c.used_by == operator_id)).order_by(t.c.id)
-        )
+        rows = self._all(select(t).order_by(t.c.id))
         return [cast(OperatorCodeRow, dict(m)) for m in rows]
 
     def mark_operator_code_used(self, code_id: int, operator_id: str, at: int) -> None:
