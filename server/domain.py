@@ -49,4 +49,7 @@ def book_key(values: Mapping[str, Any]) -> str | None:
     parts = [values.get(k) for k in ("commune", "book_type", "book_year", "book_number")]
     if any(p is None or p == "" for p in parts):
         return None
-    return "|".join(str(p) for p in parts)
+    key = "|".join(str(p) for p in parts)
+    # A real entry is a short code, a year and a number; anything longer is no register entry
+    # (and would not fit the indexed column).
+    return key if len(key) <= 64 else None

@@ -33,7 +33,7 @@ DEATH = {
 def field_conflict(new_device: NewDevice) -> tuple[FakeDevice, FakeDevice, str]:
     """Two PCs of 02701 edit one birth offline: the child's name clashes; b also fills in the
     place of birth, which a did not touch."""
-    a, b = new_device(label="PC1 Bắc Hà"), new_device(label="PC2 Bắc Hà")
+    a, b = new_device(label="PC1 Y Tý"), new_device(label="PC2 Y Tý")
     rid = a.create({**BIRTH, "dossier_no": "02701-KS-0007"})
     a.sync()
     b.sync()
@@ -137,13 +137,13 @@ def test_one_conflict_side_by_side(
     assert (base["version"], base["device_id"], base["device_label"]) == (
         1,
         a.device_id,
-        "PC1 Bắc Hà",
+        "PC1 Y Tý",
     )
     assert (current["version"], current["device_id"], current["clerk"]) == (2, a.device_id, "lan")
     assert (incoming["version"], incoming["device_id"], incoming["device_label"]) == (
         None,
         b.device_id,
-        "PC2 Bắc Hà",
+        "PC2 Y Tý",
     )
     assert incoming["commune"] == "02701" and incoming["received_at"] == conflict["created_at"]
     assert incoming["clock_ms"] == int(conflict["hlc"][:13])  # the device's clock, from its HLC
@@ -157,7 +157,7 @@ def test_a_field_by_field_resolution_reaches_every_device_with_who_and_why(
     server: SyncServer, new_device: NewDevice, new_operator: NewOperator
 ) -> None:
     a, b, rid = field_conflict(new_device)
-    c = new_device(label="PC3 Bắc Hà")
+    c = new_device(label="PC3 Y Tý")
     c.sync_all()
     [conflict] = server.conflicts()
     console = new_operator("Nguyễn Văn An")
@@ -187,13 +187,13 @@ def test_a_field_by_field_resolution_reaches_every_device_with_who_and_why(
         id=conflict["id"],
         choices={
             "data.tre_ten": {"take": "incoming"},
-            "data.tre_noi_sinh": {"value": "Trạm y tế xã Bắc Hà"},
+            "data.tre_noi_sinh": {"value": "Trạm y tế xã Y Tý"},
         },
         reason=reason,
     )
     assert done["conflict_id"] == conflict["id"] and done["version"] == 3
     assert server_values(server, rid)["data.tre_ten"] == "Pàu"
-    assert server_values(server, rid)["data.tre_noi_sinh"] == "Trạm y tế xã Bắc Hà"
+    assert server_values(server, rid)["data.tre_noi_sinh"] == "Trạm y tế xã Y Tý"
     detail = console.call("conflicts.get", id=conflict["id"])
     assert detail["resolution"] == done
     assert (detail["resolved_by"], detail["resolution_reason"]) == ("Nguyễn Văn An", reason)

@@ -21,9 +21,9 @@ NewOperator = Callable[..., FakeOperator]
 def two_communes_one_birth(
     new_device: NewDevice, mother_id: str = "010199001234"
 ) -> tuple[FakeDevice, str, FakeDevice, str]:
-    """Bắc Hà (02701) registers a birth; 02702 registers the same one, typed a little
+    """Y Tý (02701) registers a birth; 02702 registers the same one, typed a little
     differently (no diacritics on the child's name, another father)."""
-    here, there = new_device(commune="02701", label="PC Bắc Hà"), new_device(commune="02702")
+    here, there = new_device(commune="02701", label="PC Y Tý"), new_device(commune="02702")
     mother = {"data.me_so_dinh_danh": mother_id}
     first = here.create(
         {**BIRTH, **mother, "dossier_no": "02701-KS-0003", "data.me_ho_ten": "Vàng Thị Mỷ"}
@@ -59,7 +59,7 @@ def test_a_duplicate_birth_is_shown_with_its_evidence(
         "02701-KS-0003",
     )
     assert (detail["a_info"]["commune"], detail["b_info"]["commune"]) == ("02702", "02701")
-    assert detail["b_info"]["device_label"] == "PC Bắc Hà"
+    assert detail["b_info"]["device_label"] == "PC Y Tý"
     # The key: the mother's ID (so not her name), the child's birth date and name, folded.
     assert detail["matched"] == [
         "data.tre_ho",
@@ -91,7 +91,7 @@ def test_marking_a_duplicate_keeps_both_records_and_reaches_its_commune(
         "duplicates.decide",
         id=conflict["id"],
         decision="a_duplicate_of_b",
-        reason="Cùng một trẻ: Bắc Hà đăng ký trước",
+        reason="Cùng một trẻ: Y Tý đăng ký trước",
     )
     assert done["change_id"] and done["version"] == 2
     assert server_values(server, second)["duplicate_of"] == first
@@ -102,7 +102,7 @@ def test_marking_a_duplicate_keeps_both_records_and_reaches_its_commune(
     assert resolution["fields"] == {"duplicate_of": [None, first]}
     assert (resolution["clerk"], resolution["reason"]) == (
         "Lò Thị Hoa",
-        "Cùng một trẻ: Bắc Hà đăng ký trước",
+        "Cùng một trẻ: Y Tý đăng ký trước",
     )
     assert there.records[second]["values"]["duplicate_of"] == first
     assert not there.records[second]["deleted"]
