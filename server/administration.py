@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from protocol import errors
+from server.console.devices import device_infos
 from server.context import ServerContext
 from server.errors import ApiError
 from server.rows import ConflictRow
@@ -20,25 +21,12 @@ log = logging.getLogger("motcua.server")
 
 
 def devices(ctx: ServerContext) -> list[dict[str, Any]]:
-    """Return every device as a JSON-ready dict (no keys)."""
+    """Return every device as a JSON-ready dict (no keys): the console's
+    :func:`~server.console.devices.device_infos` and the highest change number received."""
     with ctx.storage.read() as tx:
-        rows = tx.list_devices()
-    return [
-        {
-            "device_id": d.device_id,
-            "commune": d.commune,
-            "label": d.label,
-            "status": d.status,
-            "status_reason": d.status_reason,
-            "enrolled_at": d.enrolled_at,
-            "last_seen": d.last_seen,
-            "last_sync": d.last_sync,
-            "last_device_seq": d.last_device_seq,
-            "clock_offset_ms": d.clock_offset_ms,
-            "flagged_skew": d.flagged_skew,
-        }
-        for d in rows
-    ]
+        seqs = {d.device_id: d.last_device_seq for d in tx.list_devices()}
+        infos = device_infos(tx)
+    return [{**info, "last_device_seq": seqs[info["device_id"]]} for info in infos]
 
 
 def revoke(ctx: ServerContext, device_id: str, reason: str = "") -> None:

@@ -112,26 +112,23 @@ def cmd_enrol_code(args: argparse.Namespace) -> int:
 
 def cmd_devices(args: argparse.Namespace) -> int:
     """List enrolled devices with what they report and what the server holds against them."""
-    server = _open(args)
-    devices = server.devices()
-    infos = {d["device_id"]: d for d in server.device_infos()}
+    devices = _open(args).devices()
     if args.json:
-        print_json([{**infos[d["device_id"]], **d} for d in devices])
+        print_json(devices)
         return 0
     if not devices:
         print("no devices enrolled")
         return 0
     rows = []
     for d in devices:
-        info = infos[d["device_id"]]
         offset = d["clock_offset_ms"]
         clock = "-" if offset is None else f"{offset / 1000:+.0f}s"
         if d["flagged_skew"]:
             clock += "!"
         rows.append(
             [d["device_id"], d["commune"], d["status"], _when(d["last_sync"])]
-            + [d["last_device_seq"], clock, info["pending_reported"], info["app_version"]]
-            + [info["last_error"], info["rejected"], info["conflicts_open"], d["label"]]
+            + [d["last_device_seq"], clock, d["pending_reported"], d["app_version"]]
+            + [d["last_error"], d["rejected"], d["conflicts_open"], d["label"]]
         )
     headers = ["DEVICE", "COMMUNE", "STATUS", "LAST SYNC", "SEQ", "CLOCK", "PENDING", "VERSION"]
     print_table([*headers, "ERROR", "REJECTED", "CONFLICTS", "LABEL"], rows)

@@ -287,13 +287,13 @@ def _close(
     now: int,
 ) -> Resolved:
     """Close ``conflict`` with the values ``outcome`` sets on ``record`` (and whether it
-    deletes it): a signed resolution change, or no change when nothing is set."""
+    deletes it): by a change the server signs, whose parents are both versions; without a
+    change when nothing is set (a domain conflict closed as "both are right")."""
     chosen, delete = outcome
     if record.deleted and not delete and chosen:
         # Bringing a deleted record back: send all of it, devices may have dropped it.
         chosen = record.values | chosen
     if not chosen and not delete:
-        # A domain conflict closed as "both are right": no record changes.
         tx.resolve_conflict(conflict["id"], "", reason, now, clerk)
         log.info("conflict %s closed without a change", conflict["id"])
         return {
@@ -302,23 +302,6 @@ def _close(
             "server_seq": None,
             "version": None,
         }
-    done = _resolution_change(keys, tx, conflict, record, (chosen, delete), reason, clerk, now)
-    log.info("conflict %s resolved by change %s", conflict["id"], done["change_id"])
-    return done
-
-
-def _resolution_change(
-    keys: PrivateKeys,
-    tx: Tx,
-    conflict: ConflictRow,
-    record: RecordRow,
-    outcome: tuple[dict[str, Any], bool],
-    reason: str,
-    clerk: str,
-    now: int,
-) -> Resolved:
-    """Make, sign, apply and log the change that resolves ``conflict``; close the conflict."""
-    chosen, delete = outcome
     change_id = uuid.uuid4().hex
     change = {
         "change_id": change_id,
@@ -352,6 +335,7 @@ def _resolution_change(
         signature=signature.decode("ascii").rstrip("="),
     )
     tx.resolve_conflict(conflict["id"], change_id, reason, now, clerk)
+    log.info("conflict %s resolved by change %s", conflict["id"], change_id)
     return {
         "conflict_id": conflict["id"],
         "change_id": change_id,

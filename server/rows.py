@@ -24,6 +24,7 @@ __all__ = [
     "ConflictRow",
     "DeviceRow",
     "EnrolCodeRow",
+    "EnrolledRow",
     "NewConflict",
     "OperatorCodeRow",
     "OperatorRow",
@@ -58,11 +59,9 @@ def loads(text: str | None) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class DeviceRow:
-    """An enrolled device as stored."""
+class EnrolledRow:
+    """What enrolment gives a device or an operator: a label, keys and a status."""
 
-    device_id: str
-    commune: str
     label: str
     keys: dict[str, str]
     key_id: str
@@ -70,6 +69,14 @@ class DeviceRow:
     status_reason: str
     enrolled_at: int
     last_seen: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceRow(EnrolledRow):
+    """An enrolled device as stored."""
+
+    device_id: str
+    commune: str
     last_sync: int | None
     last_device_seq: int
     clock_offset_ms: int | None
@@ -81,18 +88,11 @@ class DeviceRow:
 
 
 @dataclasses.dataclass(frozen=True)
-class OperatorRow:
+class OperatorRow(EnrolledRow):
     """An enrolled provincial IT console as stored."""
 
     operator_id: str
     name: str
-    label: str
-    keys: dict[str, str]
-    key_id: str
-    status: str
-    status_reason: str
-    enrolled_at: int
-    last_seen: int | None
 
 
 @dataclasses.dataclass(frozen=True)

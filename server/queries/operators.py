@@ -8,7 +8,8 @@ from sqlalchemy import insert, select, update
 
 from server import schema
 from server.queries.base import TxBase
-from server.rows import OperatorCodeRow, OperatorRow, dumps, operator_row
+from server.queries.devices import enrolled_columns
+from server.rows import OperatorCodeRow, OperatorRow, operator_row
 
 __all__ = ["OperatorQueries"]
 
@@ -18,9 +19,9 @@ class OperatorQueries(TxBase):
 
     def get_operator(self, operator_id: str) -> OperatorRow | None:
         """Return an operator, or None."""
-        t = schema.operators
-        m = self._first(select(t).where(t.c.operator_id == operator_id))
-        return operator_row(m) if m else None
+        operators = schema.operators
+        found = self._all(select(operators).where(operators.c.operator_id == operator_id))
+        return operator_row(found[0]) if found else None
 
     def put_operator(
         self,
@@ -35,15 +36,7 @@ class OperatorQueries(TxBase):
     ) -> None:
         """Enrol an operator (``new``) or enrol a revoked one again: new keys, ``active``."""
         t = schema.operators
-        values = {
-            "name": name,
-            "label": label,
-            "keys": dumps(keys),
-            "key_id": key_id,
-            "status": "active",
-            "status_reason": "",
-            "enrolled_at": at,
-        }
+        values = {"name": name, **enrolled_columns(label, keys, key_id, at)}
         if new:
             self.conn.execute(insert(t).values(operator_id=operator_id, **values))
         else:

@@ -13,6 +13,7 @@ from protocol import admin, sealing, wire
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, SyncFailed
 from tests.server.fake_operator import FakeOperator
+from tests.server.test_bad_input import json_values
 from tests.server.test_console_conflicts import field_conflict
 from tests.server.test_sync import BIRTH
 
@@ -22,18 +23,6 @@ FUZZ = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=20,
 )
 ARG_NAMES = [
     "id",
