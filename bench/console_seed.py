@@ -17,9 +17,10 @@ Method:
   in another commune), 5 % register number; 80 % births, 20 % deaths; raised over 60 days.
 * **time**: ``conflicts.list`` (the first page of 200, a filtered page — one commune, births,
   field conflicts older than a week — and a deep page at offset 9,800) and ``conflicts.get``
-  of random conflicts: each ``--repeat`` times, first as the library call the ``/admin``
-  endpoint makes (a read transaction and the action), then as the whole ``POST /admin`` an
-  operator's console makes, sealed with HPKE and opened again (in process, without HTTP).
+  of random conflicts, and the statistics cube by month over the seeded dossiers: each
+  ``--repeat`` times, first as the library call the ``/admin`` endpoint makes (a read
+  transaction and the action), then as the whole ``POST /admin`` an operator's console makes,
+  sealed with HPKE and opened again (in process, without HTTP).
 
 The ui engineer's ``bench/console_bench.py`` can reuse :func:`seed_conflicts` for its inbox.
 """
@@ -261,7 +262,8 @@ def _timed(func: Callable[[], Any], repeat: int) -> dict[str, float]:
 
 
 def time_inbox(server: SyncServer, repeat: int, *, seed: int = 7) -> dict[str, dict[str, Any]]:
-    """Time the inbox's list pages and one conflict, as library calls and through ``/admin``."""
+    """Time the inbox's list pages, one conflict and the statistics cube, as library calls and
+    through ``/admin``."""
     rng = random.Random(seed)
     with server.storage.read() as tx:
         total = tx.conflict_page(ConflictFilter(), offset=0, limit=1, newest_first=True)[0]
@@ -301,6 +303,10 @@ def time_inbox(server: SyncServer, repeat: int, *, seed: int = 7) -> dict[str, d
     results["conflicts.get"] = {
         "library": _timed(detail, repeat),
         "admin": _timed(lambda: call("conflicts.get", {"id": rng.choice(ids)}), repeat),
+    }
+    results["stats.dossiers by month"] = {
+        "library": _timed(lambda: server.dossier_stats("month"), repeat),
+        "admin": _timed(lambda: call("stats.dossiers", {"period": "month"}), repeat),
     }
     return results
 
