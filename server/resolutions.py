@@ -58,6 +58,9 @@ RESOLVER_CLERK = "provincial-it"
 SIDES = (TAKE_CURRENT, TAKE_INCOMING)
 #: The pseudo-field of a choice that keeps or deletes the whole record.
 RECORD_CHOICE = "_record"
+#: Keys a resolution sets only when the conflict is about them: a record stays in its commune
+#: and its procedure.
+FIXED_KEYS = ("commune", "procedure")
 
 
 def resolve(
@@ -224,17 +227,18 @@ def _taken(
 def _check_fields(
     conflict: ConflictRow, record: RecordRow, choices: Mapping[str, Mapping[str, Any]]
 ) -> None:
-    """Refuse choices for fields the record cannot have.
+    """Refuse choices for fields the record cannot have (or that a resolution may not move).
 
     Raises:
         InvalidArgument: naming the first unknown field.
     """
-    known = {*conflict["fields"], *conflict["incoming"], *record.values, *METADATA_LABELS}
+    in_conflict = {*conflict["fields"], *conflict["incoming"]} - {"_op"}
+    known = {*record.values, *METADATA_LABELS} - set(FIXED_KEYS)
     procedure = PROCEDURES.get(str(record.values.get("procedure")))
     if procedure is not None:
         known.update(DATA_PREFIX + name for name in procedure.field_names)
     for field in choices:
-        if field != RECORD_CHOICE and (field not in known or field == "_op"):
+        if field != RECORD_CHOICE and field not in in_conflict | known:
             raise InvalidArgument("choices", f"names a field the record cannot have: {field!r}")
 
 

@@ -180,6 +180,14 @@ def test_a_field_by_field_resolution_reaches_every_device_with_who_and_why(
             reason="x",
         )
     assert unknown.value.status == 400 and "data.mau_mat" in unknown.value.body["error"]
+    with pytest.raises(SyncFailed) as moved:  # a record stays in its commune
+        console.call(
+            "conflicts.resolve",
+            id=conflict["id"],
+            choices={"data.tre_ten": {"take": "incoming"}, "commune": {"value": "04465"}},
+            reason="x",
+        )
+    assert moved.value.status == 400 and "'commune'" in moved.value.body["error"]
 
     reason = "Giấy chứng sinh ghi Pàu; nơi sinh theo xác nhận của trạm y tế"
     done = console.call(
