@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.model import record_data
 from desktop.forms.procedures import get_procedure
+from desktop.forms.records import record_data
 
 __all__ = ["book_key", "duplicate_key"]
 
