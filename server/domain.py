@@ -12,14 +12,15 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.model import record_data
+from desktop.forms.lifecycle import HUY, TRA_LAI
 from desktop.forms.procedures import get_procedure
+from desktop.forms.records import record_data
 from protocol.admin import DUPLICATE_OF_FIELD
 
 __all__ = ["book_key", "duplicate_key"]
 
 #: Dossier statuses that no longer count as a registration (a cancelled dossier is no duplicate).
-_INACTIVE = ("huy", "tra_lai")
+_INACTIVE = (HUY, TRA_LAI)
 
 
 def duplicate_key(values: Mapping[str, Any]) -> str | None:
