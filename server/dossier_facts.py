@@ -4,8 +4,8 @@ Counting a province's dossiers by commune, procedure, status, week or month, lat
 and on-time processing must not parse every record's JSON: :func:`dossier_facts` derives those
 facts from a record's values, and every write of a record (:func:`server.changes.record_version`)
 stores them next to the values. The date a dossier was finished is not in its values: it is the
-local date (UTC+7) of the device clock of the change that set the status ``hoan_thanh``
-(:func:`finished_on`).
+local date (UTC+7) of the device clock of the change that set the status ``hoan_thanh`` or
+``tra_lai`` (:func:`finished_on`); a cancelled dossier is counted apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms.dates import parse_iso_date
-from desktop.forms.lifecycle import HOAN_THANH, STATUS_FIELD
+from desktop.forms.lifecycle import HOAN_THANH, STATUS_FIELD, TRA_LAI
+
+#: Statuses that end the processing: the result (a certificate, or the papers returned with the
+#: reason in writing) is handed over. A cancelled dossier (huỷ) is counted apart.
+FINISHED = (HOAN_THANH, TRA_LAI)
 
 __all__ = [
     "FACT_COLUMNS",
@@ -96,9 +100,9 @@ def finished_on(
     """
     if STATUS_FIELD not in writes:
         return before_finished
-    if writes[STATUS_FIELD] != HOAN_THANH:
+    if writes[STATUS_FIELD] not in FINISHED:
         return None
-    if before is not None and before.get(STATUS_FIELD) == HOAN_THANH and before_finished:
+    if before is not None and before.get(STATUS_FIELD) in FINISHED and before_finished:
         return before_finished  # finished already: a later rewrite of the status is no finish
     ms = clock_ms(hlc)
     return local_date(ms) if ms is not None else None

@@ -2,9 +2,10 @@
 
 Counts of live dossiers by commune, procedure, status, week or month of receipt, late
 registration and processing against the promised date: ``on_time`` (finished on or before
-``due_at``), ``late`` (finished after it), ``open`` (not finished, not yet due) and ``overdue``
-(past due, not finished). "Today" is the server clock's local date (UTC+7); a dossier's finish
-date is the local date of the device clock that set it ``hoan_thanh``. The counting is done by
+``due_at``), ``late`` (finished after it), ``open`` (not finished, not yet due), ``overdue``
+(past due, not finished) and ``cancelled`` (huỷ). "Today" is the server clock's local date
+(UTC+7); a dossier's finish date is the local date of the device clock that set it
+``hoan_thanh`` or ``tra_lai``. The counting is done by
 the database on the fact columns of ``records`` (:mod:`server.dossier_facts`).
 """
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
 )
 
+from desktop.forms.lifecycle import HUY
 from server import schema
 from server.queries.base import TxBase
 from server.rows import ConflictRow, conflict_row, loads
@@ -282,6 +283,7 @@ class ConsoleQueries(TxBase):
         period_col = r.c["received_week" if period == "week" else "received_month"]
         finished, due = r.c.finished_on, r.c.due_on
         processing = case(
+            (r.c.status == HUY, "cancelled"),
             (finished.is_not(None) & (due.is_(None) | (finished <= due)), "on_time"),
             (finished.is_not(None), "late"),
             (due.is_(None) | (due >= today), "open"),

@@ -103,3 +103,20 @@ def test_the_cube_counts_processing_against_the_promised_date(
     # Days later the open one is overdue too: "today" is the server's.
     server.clock = lambda: local_ms("2026-03-26T10:00")
     assert sum(r[6] for r in cube(period="month") if r[5] == "overdue") == 2
+
+
+def test_a_returned_dossier_is_finished_and_a_cancelled_one_is_counted_apart(
+    server: SyncServer, new_device: NewDevice, new_operator: NewOperator
+) -> None:
+    pc = new_device()
+    returned = dossier(pc, 1, "2026-03-02", "2026-03-05")
+    cancelled = dossier(pc, 2, "2026-03-02", "2026-03-05")
+    pc.sync()
+    change = pc.edit(returned, status="tra_lai")
+    change["hlc"] = f"{local_ms('2026-03-04T09:00'):013d}-0000-{pc.device_id}"
+    pc.edit(cancelled, status="huy")
+    pc.sync()
+    server.clock = lambda: local_ms("2026-03-20T10:00")  # both are past their promised date
+    rows = new_operator().call("stats.dossiers", period="month")
+    outcome = {r["status"]: r["processing"] for r in rows}
+    assert outcome == {"tra_lai": "on_time", "huy": "cancelled"}
