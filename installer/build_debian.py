@@ -18,7 +18,6 @@ Pythons' builds of a library share: 111 MB of wheels become about 40 MB.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -35,8 +34,11 @@ from installer.common import (
     HERE,
     PROJECT_NAME,
     BuildError,
+    build_parser,
     build_project_wheel,
     project_version,
+    report,
+    run_command,
     sha256_file,
     write_manifest,
 )
@@ -69,7 +71,9 @@ def store_wheel(src: Path, dest: Path) -> Path:
     return out
 
 
-def fill_bundle(folder: Path, *, version: str | None, with_debs: bool, quiet: bool) -> dict:
+def fill_bundle(
+    folder: Path, *, version: str | None, with_debs: bool, quiet: bool
+) -> dict[str, object]:
     """Write the bundle's files into ``folder`` (new or empty).
 
     Returns:
@@ -96,7 +100,7 @@ def fill_bundle(folder: Path, *, version: str | None, with_debs: bool, quiet: bo
     for script in SCRIPTS:
         shutil.copy2(HERE / script, folder / script)
     (folder / "install.sh").chmod(0o755)
-    info = {
+    info: dict[str, object] = {
         "name": PROJECT_NAME,
         "version": version or project_version(),
         "app_wheel": app.name,
@@ -148,27 +152,20 @@ def build_bundle(
         folder = Path(tmp) / f"{PROJECT_NAME}-{stamped}"
         fill_bundle(folder, version=version, with_debs=with_debs, quiet=quiet)
         tarball = make_tarball(folder, out.absolute() / tarball_name(stamped))
-    print(
-        f"bundle {tarball}: {tarball.stat().st_size / 1e6:.1f} MB, "
-        f"built in {time.monotonic() - started:.0f} s"
-    )
+    report("bundle", tarball, started)
     return tarball
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the bundle; errors are one line on stderr and exit code 1."""
-    parser = argparse.ArgumentParser(prog="python -m installer.build_debian", description=__doc__)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--version", help="version to stamp (default: pyproject.toml's)")
+    parser = build_parser("python -m installer.build_debian", __doc__)
     parser.add_argument("--no-debs", action="store_true", help="carry no .deb files")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
     args = parser.parse_args(argv)
-    try:
-        build_bundle(args.out, version=args.version, with_debs=not args.no_debs, quiet=args.quiet)
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(
+        lambda: build_bundle(
+            args.out, version=args.version, with_debs=not args.no_debs, quiet=args.quiet
+        )
+    )
 
 
 if __name__ == "__main__":

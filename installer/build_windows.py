@@ -10,7 +10,6 @@ makes the shortcuts, the uninstaller and its entry in Windows' list of programs.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -19,12 +18,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from installer import windows_python
-from installer.common import HERE, BuildError, build_project_wheel, project_version, run
+from installer.common import (
+    HERE,
+    BuildError,
+    build_parser,
+    build_project_wheel,
+    project_version,
+    report,
+    run,
+    run_command,
+)
 from installer.wheels import WINDOWS_TARGET, download_locked, target_flags
 
 NSIS_SCRIPT = HERE / "nsis" / "motcua.nsi"
-#: The command line the shortcuts and ``motcua.cmd`` run (the ``._pth`` file sets the path).
-MOTCUA_CMD = '@"%~dp0python\\python.exe" -m desktop.cli %*\r\n'
+#: Options of every start of the installed Python: UTF-8 mode, so that Vietnamese text printed
+#: to a pipe or a file is not refused by the ANSI code page (the shortcuts use them too).
+PYTHON_OPTIONS = ("-X", "utf8")
+#: ``motcua`` on Windows (the ``._pth`` file sets the module path).
+MOTCUA_CMD = f'@"%~dp0python\\python.exe" {" ".join(PYTHON_OPTIONS)} -m desktop.cli %*\r\n'
 
 
 def setup_name(version: str) -> str:
@@ -97,30 +108,22 @@ def build_setup(
         run(
             [makensis, "-V2", "-INPUTCHARSET", "UTF8", "-XTarget amd64-unicode"]
             + [f"-DVERSION={stamped}", f"-DPAYLOAD={payload}", f"-DOUTFILE={setup}"]
+            + [f"-DPYTHON_OPTIONS={' '.join(PYTHON_OPTIONS)}"]
             + [f"-DCOMPRESSOR={'zlib' if fast else 'lzma'}", NSIS_SCRIPT],
             quiet=quiet,
         )
-    print(
-        f"setup {setup}: {setup.stat().st_size / 1e6:.1f} MB, "
-        f"built in {time.monotonic() - started:.0f} s"
-    )
+    report("setup", setup, started)
     return setup
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the setup program; errors are one line on stderr and exit code 1."""
-    parser = argparse.ArgumentParser(prog="python -m installer.build_windows", description=__doc__)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--version", help="version to stamp (default: pyproject.toml's)")
+    parser = build_parser("python -m installer.build_windows", __doc__)
     parser.add_argument("--fast", action="store_true", help="zlib instead of LZMA (tests)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
     args = parser.parse_args(argv)
-    try:
-        build_setup(args.out, version=args.version, fast=args.fast, quiet=args.quiet)
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(
+        lambda: build_setup(args.out, version=args.version, fast=args.fast, quiet=args.quiet)
+    )
 
 
 if __name__ == "__main__":

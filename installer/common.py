@@ -3,12 +3,15 @@ and the ``SHA256SUMS`` manifest the Debian install script checks."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -156,3 +159,28 @@ def verify_manifest(bundle: Path) -> list[str]:
         if rel != MANIFEST_NAME and rel not in listed:
             problems.append(f"not in the manifest: {rel}")
     return problems
+
+
+def build_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """Return a build command's parser with the options every build has."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--version", help="version to stamp (default: pyproject.toml's)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def run_command(build: Callable[[], object]) -> int:
+    """Run one build command; a ``BuildError`` becomes one line on stderr and exit code 1."""
+    try:
+        build()
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def report(kind: str, path: Path, started: float) -> None:
+    """Print the summary line of a build: what, where, how big, how long."""
+    size = path.stat().st_size / 1e6
+    print(f"{kind} {path}: {size:.1f} MB, built in {time.monotonic() - started:.0f} s")

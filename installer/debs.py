@@ -109,7 +109,9 @@ def _check_host() -> None:
         raise BuildError(f"the .deb files are for Debian 12 amd64; this is {release} {arch}")
 
 
-def download(dest: Path, packages: Iterable[str] = ROOT_PACKAGES, *, quiet: bool) -> dict[str, list[str]]:
+def download(
+    dest: Path, packages: Iterable[str] = ROOT_PACKAGES, *, quiet: bool
+) -> dict[str, list[str]]:
     """Download each package of ``packages`` with what it needs into ``dest``.
 
     Returns:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from installer import windows_python
-from installer.common import BuildError, build_project_wheel
+from installer.common import build_project_wheel, run_command
 from installer.wheels import TARGETS, resolve, write_lock
 
 
@@ -39,19 +39,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target", action="append", choices=sorted(TARGETS), dest="targets")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        with tempfile.TemporaryDirectory(prefix="motcua-lock-") as tmp:
-            wheel = build_project_wheel(
-                Path(tmp), python=sys.executable, quiet=args.quiet, version=None
-            )
-            for name in args.targets or sorted(TARGETS):
-                print(f"locked {lock_target(name, wheel, python=sys.executable, quiet=args.quiet)}")
-        if not args.targets:
-            print(f"locked {windows_python.write_lock(quiet=args.quiet)}")
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(lambda: _lock_all(args.targets, quiet=args.quiet))
+
+
+def _lock_all(targets: list[str] | None, *, quiet: bool) -> None:
+    """Lock ``targets`` (all, and the Windows CPython, when None)."""
+    with tempfile.TemporaryDirectory(prefix="motcua-lock-") as tmp:
+        wheel = build_project_wheel(Path(tmp), python=sys.executable, quiet=quiet, version=None)
+        for name in targets or sorted(TARGETS):
+            print(f"locked {lock_target(name, wheel, python=sys.executable, quiet=quiet)}")
+    if not targets:
+        print(f"locked {windows_python.write_lock(quiet=quiet)}")
 
 
 if __name__ == "__main__":

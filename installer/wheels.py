@@ -293,4 +293,3 @@ def download_locked(target: Target, *, python: str = sys.executable, quiet: bool
     if absent:
         raise BuildError(f"[{target.name}] locked wheels missing after download: {absent}")
     return sorted(found[digest] for digest in pins)
-

