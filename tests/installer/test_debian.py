@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from installer import build_debian
 from installer.common import APP_EXTRAS, PROJECT_NAME, verify_manifest, write_manifest
 from installer.wheels import LINUX_TARGETS, missing_requirements
+from tests.installer.conftest import ReleaseBuilds
 from tests.installer.machines import Chroot, snapshot
 
 pytestmark = pytest.mark.slow
@@ -30,12 +30,9 @@ SERVER_LIBRARIES = ("sqlalchemy", "psycopg", "starlette", "uvicorn")
 
 
 @pytest.fixture(scope="module")
-def tarball(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the bundle as released, for the version in pyproject.toml."""
-    started = time.monotonic()
-    built = build_debian.build_bundle(tmp_path_factory.mktemp("deb-out"), quiet=True)
-    print(f"debian bundle built in {time.monotonic() - started:.0f} s")
-    return built
+def tarball(release_builds: ReleaseBuilds) -> Path:
+    """The bundle as released, for the version in pyproject.toml."""
+    return release_builds.get("debian", "motcua-*-debian.tar.xz")
 
 
 @pytest.fixture(scope="module")
