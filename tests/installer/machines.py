@@ -40,6 +40,12 @@ def ensure_tools() -> None:
         pytest.skip(f"installer tools cannot be installed here: {done.stderr.strip()}")
 
 
+def require_root() -> None:
+    """Skip unless root: the chroot, its mounts and the network namespaces need it (CI is)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (debootstrap, mount, unshare --net); CI runs as root")
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Return the SHA-256 of every file under ``folder``, by relative path."""
     return {

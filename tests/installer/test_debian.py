@@ -20,7 +20,7 @@ import pytest
 from installer.common import APP_EXTRAS, PROJECT_NAME, verify_manifest, write_manifest
 from installer.wheels import LINUX_TARGETS, missing_requirements
 from tests.installer.conftest import ReleaseBuilds
-from tests.installer.machines import Chroot, snapshot
+from tests.installer.machines import Chroot, require_root, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +83,7 @@ def _newer_copy(bundle: Path, dest: Path, version: str) -> Path:
 def test_bundle_installs_offline_in_a_fresh_debian_12_and_upgrades_keeping_the_data(
     tarball: Path, bundle: Path, display: str, tmp_path: Path
 ) -> None:
+    require_root()
     pc = Chroot(tmp_path / "pc", display)
     usb = pc.path("/media/usb")
     usb.mkdir(parents=True, exist_ok=True)
@@ -146,6 +147,7 @@ class HostInstall:
     """One install of a bundle on this machine into private folders, offline."""
 
     def __init__(self, root: Path) -> None:
+        require_root()
         self.home = root / "home"
         self.prefix = root / "prefix"
         self.bin = root / "bin"
