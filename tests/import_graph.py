@@ -47,7 +47,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.console",
         "desktop.ui",
     ),
-    "desktop.cli": ("desktop.forms", "desktop.store", "desktop.sync", "desktop.cli"),
+    "desktop.cli": (
+        "desktop.forms",
+        "desktop.store",
+        "desktop.sync",
+        "desktop.cli",
+        "desktop.selfcheck",
+    ),
+    # ``motcua --self-check``: loads what the app loads, opens a Tk window (installers' tests).
+    "desktop.selfcheck": ("desktop",),
     "desktop.app": ("desktop",),
     # The demo starts an embedded provincial server next to the app: the one desktop module that
     # may load the server.
@@ -61,6 +69,7 @@ SERVER_LIBRARIES = ("sqlalchemy", "starlette", "uvicorn", "psycopg")
 GUARDED: dict[str, tuple[str, ...]] = {
     "desktop.ui": TK_LIBRARIES,
     "desktop.app": TK_LIBRARIES,
+    "desktop.selfcheck": TK_LIBRARIES,
     "desktop.demo": TK_LIBRARIES + SERVER_LIBRARIES,
     "server": SERVER_LIBRARIES,
 }
