@@ -47,7 +47,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.console",
         "desktop.ui",
     ),
-    "desktop.cli": ("desktop.forms", "desktop.store", "desktop.sync", "desktop.cli"),
+    "desktop.cli": (
+        "desktop.forms",
+        "desktop.store",
+        "desktop.sync",
+        "desktop.console",
+        "desktop.cli",
+    ),
     "desktop.app": ("desktop",),
     # The demo starts an embedded provincial server next to the app: the one desktop module that
     # may load the server.

@@ -216,3 +216,30 @@ def test_retry_call_stops_at_once_on_a_refusal_and_after_max_attempts() -> None:
     with pytest.raises(TransportError):
         retry_call(offline, backoff=Backoff(), max_attempts=3, sleep=lambda s: None)
     assert calls == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            b'{"error": "device revoked: PC b\xe1\xbb\x8b m\xe1\xba\xa5t.", "code": "revoked"}',
+            "PC bị mất",
+        ),
+        (b'{"error": "refused", "code": "revoked", "reason": "m\xc3\xa1y c\xc5\xa9"}', "máy cũ"),
+        (b'{"error": "device revoked: revoked by provincial IT", "code": "revoked"}', None),
+        (b'{"error": "device revoked", "code": "revoked"}', None),
+    ],
+    ids=["in-message", "in-body", "default", "none"],
+)
+def test_a_revocation_tells_the_clerk_the_reason_provincial_it_gave(
+    body: bytes, reason: str | None
+) -> None:
+    from desktop.sync.errors import MSG_REVOKED, as_sync_error
+
+    error = as_sync_error(HttpError(403, body, "application/json"))
+    assert error.code == "revoked"
+    if reason is None:
+        assert error.clerk_message == MSG_REVOKED
+    else:
+        assert f"Lý do: {reason}." in error.clerk_message
+        assert "thu hồi" in error.clerk_message and "mã đăng ký mới" in error.clerk_message
