@@ -47,6 +47,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(403, json.dumps(error).encode(), "application/json")
         elif self.path == "/busy":
             self._answer(503, b'{"error": "busy", "code": "busy"}', "application/json")
+        elif self.path == "/cut-in-headers":  # the link drops before the headers end
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n")
+            self.wfile.flush()
+            self.close_connection = True
         else:
             self._answer(404, b"not found", "text/plain")
 
@@ -243,3 +247,11 @@ def test_a_revocation_tells_the_clerk_the_reason_provincial_it_gave(
     else:
         assert f"Lý do: {reason}." in error.clerk_message
         assert "thu hồi" in error.clerk_message and "mã đăng ký mới" in error.clerk_message
+
+
+def test_an_answer_cut_inside_its_headers_is_a_cut_not_an_empty_answer(origin: str) -> None:
+    transport = HttpTransport(f"http://{origin}")
+    with pytest.raises(ConnectionFailed) as cut:
+        transport.post("/cut-in-headers", b"x")
+    assert cut.value.retryable and "cut short" in str(cut.value)
+    assert transport.post("/echo", b"abc").body == b"cba"  # the next request is fine
