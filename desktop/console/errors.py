@@ -83,7 +83,7 @@ ARGUMENT_LABELS = {
     "until": "đến ngày",
     "entity_id": "mã hồ sơ",
 }
-_ARGUMENT = re.compile(r"\bargs\.(\w+)|\bargs\.choices\[")
+_ARGUMENT = re.compile(r"\bargs\.(\w+)")
 
 
 def argument_label(message: str) -> str | None:
@@ -91,7 +91,7 @@ def argument_label(message: str) -> str | None:
     match = _ARGUMENT.search(message)
     if match is None:
         return None
-    return ARGUMENT_LABELS.get(match.group(1) or "choices", match.group(1))
+    return ARGUMENT_LABELS.get(match.group(1), match.group(1))
 
 
 def from_wire(exc: errors.WireError) -> ConsoleError:
