@@ -335,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--username", default=None, help="the acting clerk (default: MOTCUA_USER or the only clerk)"
     )
+    parser.add_argument(
+        "--self-check", action="store_true", help="check that this installed copy works, then exit"
+    )
     parser.set_defaults(handler=None)  # no command given: main prints the help
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
@@ -354,6 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): return, don't exit
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    if args.self_check:
+        from desktop.selfcheck import main as self_check
+
+        return self_check()
     handler: Handler | None = args.handler
     if handler is None:
         parser.print_help(sys.stderr)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.forms.model import ValidationError
+from desktop.forms.validation_result import ValidationError
 from desktop.store.errors import StoreError
 
 if TYPE_CHECKING:

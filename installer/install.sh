@@ -3,13 +3,16 @@
 #
 #   bash install.sh                 # as a normal user: ~/.local/share/motcua-app, ~/.local/bin
 #   sudo bash install.sh            # for every user: /opt/motcua, /usr/local/bin
+#   bash install.sh --uninstall     # remove the app (never the clerks' data)
 #   bash install.sh --help          # all options
 #
 # Order matters: the bundle is checked against SHA256SUMS before anything is written, then
-# Python and tkinter are checked, then the app is installed into a NEW virtualenv that becomes
-# current only once it works (a failed or interrupted run leaves the previous install running).
-# Re-running is an upgrade. Profiles (the clerks' encrypted data) are never read or written.
-# Nothing is downloaded: pip runs with --no-index on the bundle's wheels only.
+# Python is found, the few system packages it lacks are installed from the bundle's Debian 12
+# .deb files (as root), tkinter is checked, then the app is installed into a NEW virtualenv
+# that becomes current only once it works (a failed or interrupted run leaves the previous
+# install running). Re-running is an upgrade. Profiles (the clerks' encrypted data, in each
+# user's ~/.local/share/motcua) are never read or written.
+# Nothing is downloaded: pip runs with --no-index on the bundle's wheels, apt with --no-download.
 set -euo pipefail
 
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,20 +34,21 @@ Cài đặt Một Cửa Xã từ USB (không cần Internet).
 Usage: bash install.sh [options]
   --prefix DIR       where the app goes (default: /opt/motcua as root,
                      ~/.local/share/motcua-app otherwise)
-  --bin-dir DIR      where the motcua, motcua-app, motcua-server commands go
+  --bin-dir DIR      where the motcua and motcua-app commands go
                      (default: /usr/local/bin as root, ~/.local/bin otherwise)
   --apps-dir DIR     where the menu launcher (.desktop) goes
                      (default: /usr/share/applications as root,
                      ~/.local/share/applications otherwise)
   --python PY        the Python 3.10+ to use (default: the newest the bundle supports)
   --no-desktop       do not create the menu launcher nor the desktop icon
-  --no-gui-check     do not require tkinter (server-only pilots)
+  --no-gui-check     do not require tkinter
   --verify-only      only check the bundle against SHA256SUMS, install nothing
+  --uninstall        remove the app, its commands and launcher (the data stays)
   -h, --help         this help
 EOF
 }
 
-prefix="" bin_dir="" apps_dir="" python="" desktop=1 gui_check=1 verify_only=0
+prefix="" bin_dir="" apps_dir="" python="" desktop=1 gui_check=1 verify_only=0 uninstall=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) prefix="${2:?--prefix needs a folder}"; shift 2 ;;
@@ -54,10 +58,30 @@ while [ $# -gt 0 ]; do
     --no-desktop) desktop=0; shift ;;
     --no-gui-check) gui_check=0; shift ;;
     --verify-only) verify_only=1; shift ;;
+    --uninstall) uninstall=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "Tuỳ chọn không hợp lệ: $1" "unknown option: $1" ;;
   esac
 done
+
+data_home="${XDG_DATA_HOME:-$HOME/.local/share}"
+if [ "$(id -u)" = 0 ]; then
+  prefix="${prefix:-/opt/motcua}" bin_dir="${bin_dir:-/usr/local/bin}" apps_dir="${apps_dir:-/usr/share/applications}"
+else
+  # Not ~/.local/share/motcua: that is the default PROFILE folder, and profiles are never touched.
+  prefix="${prefix:-$data_home/motcua-app}" bin_dir="${bin_dir:-$HOME/.local/bin}" apps_dir="${apps_dir:-$data_home/applications}"
+fi
+
+if [ "$uninstall" = 1 ]; then  # only what this installer made; profiles stay where they are
+  [ -f "$prefix/$MARKER" ] || die "Không thấy bản cài đặt trong $prefix." "nothing installed in $prefix"
+  for name in motcua motcua-app; do
+    if grep -qF "$WRAPPER_TAG" "$bin_dir/$name" 2>/dev/null; then rm -f "$bin_dir/$name"; fi
+  done
+  rm -f "$apps_dir/motcua.desktop"
+  rm -rf "$prefix"
+  say "== Đã gỡ bỏ Một Cửa Xã (uninstalled). Dữ liệu hồ sơ vẫn còn nguyên (~/.local/share/motcua)."
+  exit 0
+fi
 
 # --- 1. the bundle is intact (before anything else) ---------------------------------------------
 say "== Kiểm tra bộ cài trên USB (checking the bundle)..."
@@ -69,10 +93,11 @@ if ! check_out=$(cd "$BUNDLE" && LC_ALL=C sha256sum --quiet --strict -c SHA256SU
   die "Bộ cài trên USB bị hỏng hoặc đã bị sửa đổi (các tệp ở trên sai mã kiểm tra). Chưa cài gì cả. Hãy chép lại bộ cài từ máy gốc hoặc dùng USB khác." \
     "corrupted bundle: checksum mismatch; nothing was installed"
 fi
-# A wheel that is not in the manifest would be picked up by pip: refuse it too.
+# A wheel or .deb that is not in the manifest would be picked up by pip or apt: refuse it too.
 listed=$(cut -c67- "$BUNDLE/SHA256SUMS")
-for f in "$BUNDLE"/wheels/*; do
-  rel="wheels/$(basename "$f")"
+for f in "$BUNDLE"/wheels/* "$BUNDLE"/debs/*; do
+  [ -e "$f" ] || continue
+  rel="$(basename "$(dirname "$f")")/$(basename "$f")"
   if ! grep -qxF "$rel" <<<"$listed"; then
     die "Tệp lạ trong bộ cài: $rel (không có trong SHA256SUMS). Chưa cài gì cả. Hãy chép lại bộ cài." \
       "unexpected file not in the manifest: $rel; nothing was installed"
@@ -81,11 +106,11 @@ done
 say "   Bộ cài nguyên vẹn (bundle OK)."
 [ "$verify_only" = 1 ] && exit 0
 
-# --- 2. Python >= 3.10 for which the bundle has wheels, with venv and tkinter -------------------
+# --- 2. Python >= 3.10 for which the bundle has wheels ------------------------------------------
 # bundle.json lists the targets (linux-cp310...); pick the first candidate that matches one.
 targets=$(grep -o '"linux-cp3[0-9]*"' "$BUNDLE/bundle.json" | tr -d '"' | sed 's/linux-cp3/3./' | sort -u | tr '\n' ' ')
 [ -n "$targets" ] || die "Bộ cài này không có bản cho Linux." "bundle has no linux target"
-if [ -n "$python" ]; then candidates="$python"; else candidates="python3.12 python3.11 python3.10 python3"; fi
+if [ -n "$python" ]; then candidates="$python"; else candidates="python3.13 python3.12 python3.11 python3.10 python3"; fi
 PY="" found_versions=""
 for c in $candidates; do
   command -v "$c" >/dev/null 2>&1 || continue
@@ -94,26 +119,57 @@ for c in $candidates; do
   case " $targets " in *" $v "*) PY=$(command -v "$c"); PYVER=$v; break ;; esac
 done
 if [ -z "$PY" ]; then
-  die "Không tìm thấy Python phù hợp (cần Python ${targets% } trên máy 64-bit; đã thấy:${found_versions:- không có}). Trên Debian/Ubuntu: sudo apt install python3 python3-tk" \
+  die "Không tìm thấy Python phù hợp (cần Python ${targets% } trên máy 64-bit; đã thấy:${found_versions:- không có}). Trên Debian/Ubuntu: sudo apt install python3" \
     "no suitable Python: bundle supports $targets; found:${found_versions:- none}"
 fi
 [ "$("$PY" -c 'import platform; print(platform.machine())')" = x86_64 ] \
   || die "Máy này không phải 64-bit (x86_64); bộ cài chỉ có bản x86_64." "not an x86_64 machine"
-"$PY" -c 'import venv' 2>/dev/null || die "Python thiếu mô-đun venv. Cài gói python3-venv." "python lacks venv"
-if [ "$gui_check" = 1 ] && ! "$PY" -c 'import tkinter; tkinter.Tcl()' >/dev/null 2>&1; then
-  die "Python chưa có tkinter (giao diện). Cài gói python3-tk (sudo apt install python3-tk; gói .deb có thể chép sẵn vào USB), rồi chạy lại." \
-    "python lacks tkinter: install python3-tk"
-fi
 say "== Python: $PY ($PYVER)"
 
-# --- 3. where things go -------------------------------------------------------------------------
-data_home="${XDG_DATA_HOME:-$HOME/.local/share}"
-if [ "$(id -u)" = 0 ]; then
-  prefix="${prefix:-/opt/motcua}" bin_dir="${bin_dir:-/usr/local/bin}" apps_dir="${apps_dir:-/usr/share/applications}"
-else
-  # Not ~/.local/share/motcua: that is the default PROFILE folder, and profiles are never touched.
-  prefix="${prefix:-$data_home/motcua-app}" bin_dir="${bin_dir:-$HOME/.local/bin}" apps_dir="${apps_dir:-$data_home/applications}"
+# --- 3. the system packages this PC lacks, from the bundle's .deb files (Debian 12) -------------
+need_debs=()
+if [ "$gui_check" = 1 ] && ! "$PY" -c 'import tkinter' >/dev/null 2>&1; then need_debs+=(python3-tk); fi
+# A serif with Vietnamese for printing: Liberation Serif 2 (Times' metrics) or DejaVu Serif.
+if [ ! -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] \
+    && [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ]; then
+  need_debs+=(fonts-liberation2)
 fi
+probe=$(mktemp -d)
+"$PY" -m venv --without-pip "$probe/venv" >/dev/null 2>&1 || need_debs+=(python3-venv)
+rm -rf "$probe"
+if [ ${#need_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    die "Máy còn thiếu gói hệ thống: ${need_debs[*]}. Chạy lại bằng quyền quản trị để cài từ USB: sudo bash install.sh" \
+      "missing system packages: ${need_debs[*]}; run as root to install them from the bundle"
+  fi
+  deb_files=()
+  for pkg in "${need_debs[@]}"; do
+    [ -f "$BUNDLE/debs/$pkg.list" ] || die "Bộ cài không có gói $pkg. Cài bằng: sudo apt install $pkg" "bundle has no .deb for $pkg"
+    while read -r deb; do  # only what is not installed yet (a newer installed version stays)
+      [ -n "$deb" ] || continue
+      if ! dpkg-query -W -f='${Status}' "${deb%%_*}" 2>/dev/null | grep -q 'install ok installed'; then
+        deb_files+=("$BUNDLE/debs/$deb")
+      fi
+    done <"$BUNDLE/debs/$pkg.list"
+  done
+  say "== Cài gói hệ thống từ USB (system packages): ${need_debs[*]}"
+  # apt sees only what is installed and the bundle's files: no source list, empty package lists.
+  no_sources=$(mktemp -d)
+  mkdir -p "$no_sources/partial"
+  if [ ${#deb_files[@]} -gt 0 ] && ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      --no-install-recommends -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/dev/null \
+      -o Dir::State::Lists="$no_sources" "${deb_files[@]}"; then
+    die "Không cài được gói hệ thống từ USB (các gói .deb dành cho Debian 12). Trên Ubuntu, cài bằng: sudo apt install ${need_debs[*]}" \
+      "apt-get could not install the bundle's .deb files: ${need_debs[*]}"
+  fi
+  rm -rf "$no_sources"
+fi
+if [ "$gui_check" = 1 ] && ! "$PY" -c 'import tkinter; tkinter.Tcl()' >/dev/null 2>&1; then
+  die "Python chưa có tkinter (giao diện). Cài gói python3-tk rồi chạy lại: sudo bash install.sh" \
+    "python lacks tkinter: install python3-tk"
+fi
+
+# --- 4. where things go -------------------------------------------------------------------------
 if [ -e "$prefix" ] && [ ! -f "$prefix/$MARKER" ] && [ -n "$(ls -A "$prefix" 2>/dev/null)" ]; then
   die "Thư mục $prefix đã có dữ liệu không do bộ cài tạo ra (có thể là hồ sơ). Không ghi đè; chọn --prefix khác." \
     "refusing to install into $prefix: not empty and not made by this installer"
@@ -131,7 +187,7 @@ printf 'motcua installer\nversion %s\n' "$version" >"$prefix/$MARKER"
 # One folder per bundle and Python: a different bundle is a fresh venv, the same one is reused.
 bundle_id=$(sha256sum "$BUNDLE/SHA256SUMS" | cut -c1-12)
 venv="$prefix/app-$version-$bundle_id-py$PYVER"
-smoke() { "$1/bin/motcua" --help >/dev/null 2>&1 && "$1/bin/python" -c 'import desktop.app, server.cli' 2>/dev/null; }
+smoke() { "$1/bin/motcua" --help >/dev/null 2>&1 && "$1/bin/python" -c 'import desktop.app, desktop.selfcheck' 2>/dev/null; }
 
 if [ -f "$venv/.complete" ] && smoke "$venv"; then
   say "== Bản $version này đã được cài; chỉ cập nhật lối tắt (already installed; refreshing)."
@@ -167,7 +223,7 @@ for d in "$prefix"/app-*; do
 done
 cp "$BUNDLE/motcua.svg" "$prefix/motcua.svg"
 
-# --- 4. commands and launcher -------------------------------------------------------------------
+# --- 5. commands and launcher -------------------------------------------------------------------
 mkdir -p "$bin_dir"
 write_wrapper() {  # write_wrapper NAME COMMAND...: never overwrite a program that is not ours
   local target="$bin_dir/$1"; shift
@@ -180,7 +236,6 @@ write_wrapper() {  # write_wrapper NAME COMMAND...: never overwrite a program th
   mv -f "$target.new" "$target"
 }
 write_wrapper motcua "\"$prefix/current/bin/motcua\""
-write_wrapper motcua-server "\"$prefix/current/bin/motcua-server\""
 write_wrapper motcua-app "\"$prefix/current/bin/python\" -m desktop.app"
 
 if [ "$desktop" = 1 ]; then
@@ -211,7 +266,7 @@ EOF
   fi
 fi
 
-# --- 5. done --------------------------------------------------------------------------------------
+# --- 6. done --------------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - started ))
 say ""
 say "== XONG (done in ${elapsed}s): Một Cửa Xã $version đã được cài."

@@ -241,7 +241,7 @@ class StatsRow(TypedDict):
     status: str
     period: str  # ISO date of the period's first day (Monday of the week, 1st of the month)
     late_registration: bool  # registered after the legal deadline of the event
-    processing: str  # on_time | late (done after the promised date) | open | overdue
+    processing: str  # on_time | late (done after the promised date) | open | overdue | cancelled
     count: int
 
 

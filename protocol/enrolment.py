@@ -94,6 +94,21 @@ def enrol_response_mac(key: bytes, payload: dict[str, Any]) -> str:
     return b64e(hmac.new(key, b"motcua-enrol-resp\0" + canonical_json(body), "sha256").digest())
 
 
+def _keys_proof_label(obj: object, what: str) -> dict[str, Any]:
+    """Check the parts every enrolment request has: keys, proof and label."""
+    if not isinstance(obj, dict):
+        raise WireError(f"{what} must be a JSON object")
+    try:
+        keys = PublicKeys.from_json(obj.get("keys"))
+    except KeyError_ as exc:
+        raise WireError(f"enrol.keys: {exc}") from exc
+    proof = obj.get("proof")
+    if not isinstance(proof, str) or not 20 <= len(proof) <= 100:
+        raise WireError("enrol.proof must be the base64url HMAC of the request")
+    label = check_text(obj.get("label") or "", "enrol.label", maximum=100)
+    return {"keys": keys, "proof": proof, "label": label}
+
+
 def validate_enrol_request(obj: object) -> dict[str, Any]:
     """Check the JSON body of ``POST /enrol``.
 
@@ -102,21 +117,12 @@ def validate_enrol_request(obj: object) -> dict[str, Any]:
     Raises:
         WireError: naming the first thing that is wrong.
     """
-    if not isinstance(obj, dict):
-        raise WireError("enrol request must be a JSON object")
-    try:
-        keys = PublicKeys.from_json(obj.get("keys"))
-    except KeyError_ as exc:
-        raise WireError(f"enrol.keys: {exc}") from exc
-    proof = obj.get("proof")
-    if not isinstance(proof, str) or not 20 <= len(proof) <= 100:
-        raise WireError("enrol.proof must be the base64url HMAC of the request")
+    common = _keys_proof_label(obj, "enrol request")
+    assert isinstance(obj, dict)
     return {
         "device_id": check_id(obj.get("device_id"), "enrol.device_id"),
         "commune": check_commune(obj.get("commune"), "enrol.commune"),
-        "keys": keys,
-        "proof": proof,
-        "label": check_text(obj.get("label") or "", "enrol.label", maximum=100),
+        **common,
     }
 
 
@@ -129,18 +135,6 @@ def validate_operator_enrol_request(obj: object) -> dict[str, Any]:
     Raises:
         WireError: naming the first thing that is wrong.
     """
-    if not isinstance(obj, dict):
-        raise WireError("operator enrol request must be a JSON object")
-    try:
-        keys = PublicKeys.from_json(obj.get("keys"))
-    except KeyError_ as exc:
-        raise WireError(f"enrol.keys: {exc}") from exc
-    proof = obj.get("proof")
-    if not isinstance(proof, str) or not 20 <= len(proof) <= 100:
-        raise WireError("enrol.proof must be the base64url HMAC of the request")
-    return {
-        "operator_id": check_id(obj.get("operator_id"), "enrol.operator_id"),
-        "keys": keys,
-        "proof": proof,
-        "label": check_text(obj.get("label") or "", "enrol.label", maximum=100),
-    }
+    common = _keys_proof_label(obj, "operator enrol request")
+    assert isinstance(obj, dict)
+    return {"operator_id": check_id(obj.get("operator_id"), "enrol.operator_id"), **common}

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from protocol import errors, limits, wire
+from protocol import admin, errors, limits, wire
 from server.errors import ApiError, BadRequest
 from server.service import SyncServer
 
@@ -153,6 +153,8 @@ def create_app(server: SyncServer) -> Starlette:
             methods=["POST"],
         ),
         Route("/attachments/{sha256}", attachment, methods=["HEAD", "PATCH"]),
+        Route(admin.PATH_ADMIN_ENROL, _body_endpoint(server.enrol_operator), methods=["POST"]),
+        Route(admin.PATH_ADMIN, _body_endpoint(server.admin), methods=["POST"]),
     ]
     return Starlette(
         routes=routes,

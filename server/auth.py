@@ -3,7 +3,8 @@
 Every device request but enrolment is an envelope signed by the device and sealed to the
 server (HPKE, or a session key the server handed out). :func:`open_request` parses it, finds
 the device, verifies its signature and status and opens the payload; :func:`seal_response`
-seals the answer to the same request. ``HEAD`` requests carry no body: their headers are
+seals the answer to the same request. An operator's request (:mod:`server.operators`) is
+opened by the same steps (:func:`parse_envelope`, :func:`verify_sender`, :func:`open_sealed`). ``HEAD`` requests carry no body: their headers are
 signed instead (:func:`verify_signed_request`).
 """
 
@@ -20,7 +21,15 @@ from server.context import ServerContext
 from server.errors import ApiError, BadEnvelope, BadRequest, DeviceCloned
 from server.rows import DeviceRow
 
-__all__ = ["check_status", "open_request", "seal_response", "verify_signed_request"]
+__all__ = [
+    "check_status",
+    "open_request",
+    "open_sealed",
+    "parse_envelope",
+    "seal_response",
+    "verify_sender",
+    "verify_signed_request",
+]
 
 
 def _unknown_device() -> ApiError:
@@ -37,32 +46,65 @@ def open_request(ctx: ServerContext, body: bytes) -> tuple[DeviceRow, sealing.Op
         ApiError: 400 for a bad envelope, 401 for an unknown or expired session, 403 for an
             unknown or revoked device, 409 for a cloned one.
     """
-    try:
-        envelope = env.parse(body)
-    except errors.EnvelopeError as exc:
-        raise BadEnvelope(str(exc)) from exc
-    header = envelope.header
-    device, session_key = _device_and_session(ctx, header)
+    envelope = parse_envelope(body)
+    device, session_key = _device_and_session(ctx, envelope.header)
     if device is None:
         raise _unknown_device()
+    device_keys = verify_sender(envelope, device.keys)
+    check_status(device)
+    return device, open_sealed(ctx, envelope, device_keys, session_key)
+
+
+def parse_envelope(body: bytes) -> env.Envelope:
+    """Parse a request envelope.
+
+    Raises:
+        BadEnvelope: when it cannot be parsed.
+    """
     try:
-        device_keys = PublicKeys.from_json(device.keys)
-        envelope.verify(device_keys)
+        return env.parse(body)
+    except errors.EnvelopeError as exc:
+        raise BadEnvelope(str(exc)) from exc
+
+
+def verify_sender(envelope: env.Envelope, keys: dict[str, str]) -> PublicKeys:
+    """Check the envelope's signature with the sender's enrolled keys; return those keys.
+
+    Raises:
+        BadEnvelope: for a bad signature or unusable keys.
+    """
+    try:
+        sender = PublicKeys.from_json(keys)
+        envelope.verify(sender)
     except (errors.EnvelopeError, KeyError_) as exc:
         raise BadEnvelope(str(exc)) from exc
-    check_status(device)
+    return sender
+
+
+def open_sealed(
+    ctx: ServerContext,
+    envelope: env.Envelope,
+    sender_keys: PublicKeys,
+    session_key: bytes | None,
+) -> sealing.OpenedRequest:
+    """Open a verified request sealed to the server's key (or to a live session's key).
+
+    Raises:
+        ApiError: 400 for an envelope sealed to another key or that does not open, 401 for a
+            session-sealed one without a live session.
+    """
+    header = envelope.header
     if header.mode == env.MODE_HPKE:
         if header.key_id != ctx.public_keys().key_id:
             raise BadEnvelope("envelope is sealed to an unknown key")
     elif session_key is None:
         raise ApiError(401, errors.ERR_SESSION, "session unknown or expired: seal with HPKE")
     try:
-        opened = sealing.open_request(
-            envelope, device_keys=device_keys, server_keys=ctx.keys, session_key=session_key
+        return sealing.open_request(
+            envelope, device_keys=sender_keys, server_keys=ctx.keys, session_key=session_key
         )
     except errors.EnvelopeError as exc:
         raise BadEnvelope(str(exc)) from exc
-    return device, opened
 
 
 def _device_and_session(

@@ -14,6 +14,7 @@ from typing import Any
 
 from protocol import wire
 from server import domain
+from server.dossier_facts import finished_on
 from server.rows import ChangeRow, RecordRow
 from server.storage import Tx
 
@@ -58,6 +59,12 @@ def record_version(
         updated_seq=seq,
         dup_key=domain.duplicate_key(values) if live else None,
         book_key=domain.book_key(values) if live else None,
+        finished_on=finished_on(
+            old_values if before is not None else None,
+            before.finished_on if before is not None else None,
+            writes,
+            change["hlc"],
+        ),
     )
     tx.put_record(rec, new=before is None)
     tx.insert_version(

@@ -11,35 +11,38 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from desktop.forms.dates import parse_iso_date
+from protocol.admin import CONFLICT_KINDS, LIST_STATUSES
+from server.cli_console import (
+    CONSOLE_COMMANDS,
+    add_console_arguments,
+    parsed_choices,
+    print_stats_cube,
+)
+from server.cli_support import open_server as _open
+from server.cli_support import parse_value, print_json, print_table
+from server.cli_support import when as _when
 from server.errors import ApiError, BadAssignment, InvalidArgument, NothingChosen
-
-if TYPE_CHECKING:
-    from server.service import SyncServer
 
 __all__ = ["build_parser", "main"]
 
 #: How the library's argument names are spelled on this command line.
-OPTIONS = {"ttl_hours": "--ttl-hours", "take": "--take", "reason": "--reason"}
-
-
-def _when(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def _open(args: argparse.Namespace, *, init: bool = False) -> SyncServer:
-    from server.service import SyncServer
-
-    return SyncServer.open(args.db, init=init)
+OPTIONS = {
+    "ttl_hours": "--ttl-hours",
+    "take": "--take",
+    "reason": "--reason",
+    "choices": "--choose",
+    "name": "--name",
+    "id": "conflict",
+    "since": "--since",
+    "until": "--until",
+}
 
 
 def argument_message(exc: InvalidArgument) -> str:
@@ -108,26 +111,27 @@ def cmd_enrol_code(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    """List enrolled devices."""
+    """List enrolled devices with what they report and what the server holds against them."""
     devices = _open(args).devices()
     if args.json:
-        print(json.dumps(devices, ensure_ascii=False, indent=2))
+        print_json(devices)
         return 0
     if not devices:
         print("no devices enrolled")
         return 0
-    print(
-        f"{'DEVICE':38} {'COMMUNE':7} {'STATUS':8} {'LAST SYNC':16} {'SEQ':>6} {'CLOCK':>8}  LABEL"
-    )
+    rows = []
     for d in devices:
         offset = d["clock_offset_ms"]
         clock = "-" if offset is None else f"{offset / 1000:+.0f}s"
         if d["flagged_skew"]:
             clock += "!"
-        print(
-            f"{d['device_id']:38} {d['commune']:7} {d['status']:8} {_when(d['last_sync']):16} "
-            f"{d['last_device_seq']:>6} {clock:>8}  {d['label']}"
+        rows.append(
+            [d["device_id"], d["commune"], d["status"], _when(d["last_sync"])]
+            + [d["last_device_seq"], clock, d["pending_reported"], d["app_version"]]
+            + [d["last_error"], d["rejected"], d["conflicts_open"], d["label"]]
         )
+    headers = ["DEVICE", "COMMUNE", "STATUS", "LAST SYNC", "SEQ", "CLOCK", "PENDING", "VERSION"]
+    print_table([*headers, "ERROR", "REJECTED", "CONFLICTS", "LABEL"], rows)
     return 0
 
 
@@ -139,13 +143,26 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    """List conflicts waiting for provincial IT (``--all`` includes resolved ones)."""
-    conflicts = _open(args).conflicts(None if args.all else "open")
+    """List conflicts waiting for provincial IT, oldest first (filters narrow the list)."""
+    status = "all" if args.all else args.status
+    filters = {
+        "commune": args.commune,
+        "procedure": args.procedure,
+        "kind": args.kind,
+        "min_age_days": args.min_age_days,
+        "max_age_days": args.max_age_days,
+    }
+    conflicts = _open(args).conflicts(
+        None if status == "all" else status,
+        filters={k: v for k, v in filters.items() if v is not None},
+        offset=args.offset,
+        limit=args.limit,
+    )
     if args.json:
-        print(json.dumps(conflicts, ensure_ascii=False, indent=2))
+        print_json(conflicts)
         return 0
     if not conflicts:
-        print("no open conflicts")
+        print("no open conflicts" if status == "open" else "no conflicts")
         return 0
     for c in conflicts:
         other = f" vs {c['other_entity_id']}" if c["other_entity_id"] else ""
@@ -162,16 +179,9 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return text if isinstance(value, (dict, list)) else value
-
-
 def cmd_resolve(args: argparse.Namespace) -> int:
-    """Resolve a conflict: take current, take incoming, or set FIELD=VALUE."""
+    """Resolve a conflict: take current or incoming (for all fields, or per field with
+    ``--choose``), and/or set FIELD=VALUE."""
     take = None
     assignments: dict[str, Any] = {}
     for item in args.take:
@@ -183,14 +193,23 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             key, _, value = item.partition("=")
             if not key:
                 raise SystemExit(f"error: bad assignment {item!r}: use FIELD=VALUE")
-            assignments[key] = _parse_value(value)
+            assignments[key] = parse_value(value)
         else:
             raise SystemExit(
                 f"error: --take expects current, incoming or FIELD=VALUE, not {item!r}"
             )
-    result = _open(args).resolve(
-        args.conflict, take=take, assignments=assignments, reason=args.reason
-    )
+    server = _open(args)
+    if args.choose:
+        if take is not None:
+            raise InvalidArgument(
+                "take", "takes no side with --choose: give FIELD=current|incoming"
+            )
+        choices = parsed_choices(args) | {k: {"value": v} for k, v in assignments.items()}
+        result = server.resolve_choices(args.conflict, choices, args.reason)
+    else:
+        result = server.resolve(
+            args.conflict, take=take, assignments=assignments, reason=args.reason
+        )
     if result["change_id"] is None:
         print(f"conflict {args.conflict} closed (both records kept)")
     else:
@@ -202,10 +221,20 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """Show sync health: devices, changes, open conflicts, last sync per commune, skew."""
+    """Show sync health: devices, changes, open conflicts, last sync per commune, skew; with
+    ``--period``, the dossier statistics by week or month instead."""
+    if args.period:
+        for option, value in (("--since", args.since), ("--until", args.until)):
+            if value is not None and parse_iso_date(value) is None:
+                raise InvalidArgument(
+                    option.lstrip("-"), f"must be a date YYYY-MM-DD, not {value!r}"
+                )
+        cube = _open(args).dossier_stats(args.period, args.since, args.until)
+        print_stats_cube(cube, "json" if args.json else "csv" if args.csv else "table")
+        return 0
     stats = _open(args).stats()
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        print_json(stats)
         return 0
     print(f"devices: {stats['devices']} {stats['devices_by_status']}")
     print(f"changes: {stats['changes']} {stats['changes_by_status']}")
@@ -233,8 +262,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "revoke": ("revoke a device", cmd_revoke),
     "conflicts": ("list conflicts waiting for provincial IT", cmd_conflicts),
     "resolve": ("resolve a conflict", cmd_resolve),
-    "stats": ("sync health and counts", cmd_stats),
+    "stats": ("sync health and counts, or dossier statistics (--period)", cmd_stats),
     "new-epoch": ("start a new epoch after restoring a backup", cmd_new_epoch),
+    **CONSOLE_COMMANDS,
 }
 
 
@@ -266,7 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in ("devices", "conflicts", "stats"):
         parsers[name].add_argument("--json", action="store_true", help="print JSON")
-    parsers["conflicts"].add_argument("--all", action="store_true", help="include resolved")
+    _conflicts_arguments(parsers["conflicts"])
+    p = parsers["stats"]
+    p.add_argument("--period", choices=("week", "month"), help="dossier statistics by period")
+    p.add_argument("--csv", action="store_true", help="print the statistics as CSV")
+    p.add_argument("--since", help="first receipt date counted, YYYY-MM-DD")
+    p.add_argument("--until", help="last receipt date counted, YYYY-MM-DD")
+    add_console_arguments(parsers)
 
     p = parsers["revoke"]
     p.add_argument("device", help="device id")
@@ -277,12 +313,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--take",
         nargs="+",
-        required=True,
+        default=[],
         metavar="current|incoming|FIELD=VALUE",
         help="which version wins, and/or field values to set (JSON values, else text)",
     )
+    p.add_argument(
+        "--choose",
+        nargs="+",
+        default=[],
+        metavar="FIELD=current|incoming",
+        help="which version wins, field by field (_record=... for a deletion)",
+    )
     p.add_argument("--reason", required=True, help="why (kept with the conflict)")
     return parser
+
+
+def _conflicts_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the filters of ``conflicts``."""
+    p.add_argument("--all", action="store_true", help="include resolved (--status all)")
+    p.add_argument("--status", choices=LIST_STATUSES, default="open", help="default open")
+    p.add_argument("--commune", help="5-digit commune code (either record's commune)")
+    p.add_argument("--procedure", help="procedure code, e.g. khai_sinh")
+    p.add_argument("--kind", choices=CONFLICT_KINDS)
+    p.add_argument("--min-age-days", type=int, help="raised at least this many days ago")
+    p.add_argument("--max-age-days", type=int, help="raised at most this many days ago")
+    p.add_argument("--offset", type=int, default=0, help="skip this many")
+    p.add_argument("--limit", type=int, help="show at most this many")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,22 +12,25 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from desktop.forms.model import record_data
+from desktop.forms.lifecycle import HUY, TRA_LAI
 from desktop.forms.procedures import get_procedure
+from desktop.forms.records import record_data
+from protocol.admin import DUPLICATE_OF_FIELD
 
 __all__ = ["book_key", "duplicate_key"]
 
 #: Dossier statuses that no longer count as a registration (a cancelled dossier is no duplicate).
-_INACTIVE = ("huy", "tra_lai")
+_INACTIVE = (HUY, TRA_LAI)
 
 
 def duplicate_key(values: Mapping[str, Any]) -> str | None:
     """Return the hashed duplicate key of a flat dossier record, or None.
 
     None when the procedure is unknown, the data lacks what the key needs, or the dossier is
-    cancelled or returned.
+    cancelled, returned, or marked the duplicate of another (it no longer counts as a
+    registration, so a third copy is flagged against the original only).
     """
-    if values.get("status") in _INACTIVE:
+    if values.get("status") in _INACTIVE or values.get(DUPLICATE_OF_FIELD):
         return None
     code = values.get("procedure")
     if not isinstance(code, str) or not code:
@@ -47,4 +50,7 @@ def book_key(values: Mapping[str, Any]) -> str | None:
     parts = [values.get(k) for k in ("commune", "book_type", "book_year", "book_number")]
     if any(p is None or p == "" for p in parts):
         return None
-    return "|".join(str(p) for p in parts)
+    key = "|".join(str(p) for p in parts)
+    # A real entry is a short code, a year and a number; anything longer is no register entry
+    # (and would not fit the indexed column).
+    return key if len(key) <= 64 else None

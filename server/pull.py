@@ -18,7 +18,7 @@ from protocol import wire
 from server.rows import ChangeRow, DeviceRow, RecordRow
 from server.storage import Tx
 
-__all__ = ["PAGE_BYTES", "Page", "pull_page"]
+__all__ = ["PAGE_BYTES", "Page", "acknowledged_seq", "pull_page"]
 
 log = logging.getLogger("motcua.server")
 
@@ -127,6 +127,11 @@ def _log_entries(rows: list[ChangeRow]) -> Iterator[dict[str, Any]]:
             entry["parents"] = row.parents
         if row.signature:
             entry["signature"] = row.signature
+        if row.kind == wire.KIND_RESOLUTION and row.reason:
+            # Why provincial IT decided, for the device's audit trail. Not covered by the
+            # resolution's signature (resolutions signed before it was sent must still
+            # verify); the answer carrying it is signed by the server as a whole.
+            entry["reason"] = row.reason
         yield entry
 
 
@@ -144,6 +149,15 @@ def _snapshot_entries(records: list[RecordRow]) -> Iterator[dict[str, Any]]:
             "kind": "snapshot",
             "status": wire.STATUS_APPLIED,
         }
+
+
+def acknowledged_seq(tx: Tx, cursor: str) -> int | None:
+    """Return the ``server_seq`` a device's cursor says it holds the log up to, or None.
+
+    None for a first pull, a snapshot being paged, or a cursor the log does not hold.
+    """
+    snapshot, seq, valid = _parse_cursor(tx, cursor, tx.head()[0])
+    return seq if valid and cursor and not snapshot else None
 
 
 def _parse_cursor(tx: Tx, cursor: str, head_seq: int) -> tuple[bool, int, bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import RowMapping
@@ -23,7 +24,10 @@ __all__ = [
     "ConflictRow",
     "DeviceRow",
     "EnrolCodeRow",
+    "EnrolledRow",
     "NewConflict",
+    "OperatorCodeRow",
+    "OperatorRow",
     "RecordRow",
     "SessionRow",
     "VersionRow",
@@ -32,6 +36,7 @@ __all__ = [
     "device_row",
     "dumps",
     "loads",
+    "operator_row",
     "record_row",
     "version_row",
 ]
@@ -54,11 +59,9 @@ def loads(text: str | None) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class DeviceRow:
-    """An enrolled device as stored."""
+class EnrolledRow:
+    """What enrolment gives a device or an operator: a label, keys and a status."""
 
-    device_id: str
-    commune: str
     label: str
     keys: dict[str, str]
     key_id: str
@@ -66,10 +69,30 @@ class DeviceRow:
     status_reason: str
     enrolled_at: int
     last_seen: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceRow(EnrolledRow):
+    """An enrolled device as stored."""
+
+    device_id: str
+    commune: str
     last_sync: int | None
     last_device_seq: int
     clock_offset_ms: int | None
     flagged_skew: bool
+    pending_reported: int | None = None  # what its last sync reported
+    app_version: str | None = None
+    last_error: str | None = None
+    acked_seq: int | None = None  # the server_seq of the last log cursor it sent back
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorRow(EnrolledRow):
+    """An enrolled provincial IT console as stored."""
+
+    operator_id: str
+    name: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +145,12 @@ class RecordRow:
     updated_seq: int
     dup_key: str | None
     book_key: str | None
+    #: The local date its status became ``hoan_thanh`` (:mod:`server.dossier_facts`).
+    finished_on: str | None = None
+
+
+#: The columns of ``records`` a :class:`RecordRow` holds (the others are derived facts).
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(RecordRow))
 
 
 class EnrolCodeRow(TypedDict):
@@ -130,6 +159,18 @@ class EnrolCodeRow(TypedDict):
     id: int
     code_key: bytes
     commune: str
+    created_at: int
+    expires_at: int
+    used_by: str | None
+    used_at: int | None
+
+
+class OperatorCodeRow(TypedDict):
+    """A one-time operator code as stored: a key derived from the code and the name it gives."""
+
+    id: int
+    code_key: bytes
+    name: str
     created_at: int
     expires_at: int
     used_by: str | None
@@ -194,6 +235,7 @@ class ConflictRow(NewConflict):
     resolution_change_id: str | None
     resolution_reason: str | None
     resolved_at: int | None
+    resolved_by: str | None
 
 
 class BookBlockRow(TypedDict):
@@ -223,7 +265,7 @@ class AttachmentRow(TypedDict):
 
 
 def _parsed(
-    m: RowMapping, json_columns: tuple[str, ...] = (), bool_columns: tuple[str, ...] = ()
+    m: Mapping[Any, Any], json_columns: tuple[str, ...] = (), bool_columns: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Return a row's columns by name, JSON columns parsed and booleans made ``bool``."""
     row = dict(m)
@@ -239,6 +281,11 @@ def device_row(m: RowMapping) -> DeviceRow:
     return DeviceRow(**_parsed(m, ("keys",), ("flagged_skew",)))
 
 
+def operator_row(m: RowMapping) -> OperatorRow:
+    """Return the operator of an ``operators`` row."""
+    return OperatorRow(**_parsed(m, ("keys",)))
+
+
 def change_row(m: RowMapping) -> ChangeRow:
     """Return the log entry of a ``changes`` row."""
     return ChangeRow(**_parsed(m, ("fields", "applied", "conflict_ids", "parents")))
@@ -246,7 +293,8 @@ def change_row(m: RowMapping) -> ChangeRow:
 
 def record_row(m: RowMapping) -> RecordRow:
     """Return the record of a ``records`` row."""
-    return RecordRow(**_parsed(m, ("values", "field_seq"), ("deleted",)))
+    row = _parsed(m, ("values", "field_seq"), ("deleted",))
+    return RecordRow(**{k: row[k] for k in _RECORD_FIELDS})
 
 
 def version_row(m: RowMapping) -> VersionRow:
@@ -254,6 +302,6 @@ def version_row(m: RowMapping) -> VersionRow:
     return cast(VersionRow, _parsed(m, ("values", "changed"), ("deleted",)))
 
 
-def conflict_row(m: RowMapping) -> ConflictRow:
+def conflict_row(m: Mapping[Any, Any]) -> ConflictRow:
     """Return the conflict of a ``conflicts`` row."""
     return cast(ConflictRow, _parsed(m, CONFLICT_JSON_COLUMNS))

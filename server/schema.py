@@ -27,9 +27,12 @@ __all__ = [
     "book_blocks",
     "changes",
     "conflicts",
+    "deliveries",
     "devices",
     "enrol_codes",
     "metadata",
+    "operator_codes",
+    "operators",
     "record_versions",
     "records",
     "schema_migrations",
@@ -83,6 +86,12 @@ devices = Table(
     Column("last_device_seq", BigInteger, nullable=False, default=0),
     Column("clock_offset_ms", BigInteger),
     Column("flagged_skew", Boolean, nullable=False, default=False),
+    # What the device reported in its last sync (migration 0003).
+    Column("pending_reported", BigInteger),
+    Column("app_version", String(32)),
+    Column("last_error", String(64)),
+    # The server_seq of the last log cursor the device sent back: what it holds (0003).
+    Column("acked_seq", BigInteger),
 )
 
 enrol_codes = Table(
@@ -125,6 +134,7 @@ changes = Table(
     Column("received_at", BigInteger, nullable=False),
     UniqueConstraint("device_id", "device_seq", name="uq_changes_device_seq"),
     Index("ix_changes_commune_seq", "commune", "server_seq"),
+    Index("ix_changes_status_device", "status", "device_id"),
 )
 
 #: Current state of every record (materialised from the log).
@@ -141,9 +151,20 @@ records = Table(
     Column("updated_seq", BigInteger, nullable=False),
     Column("dup_key", String(64)),  # SHA-256 of the duplicate key (no personal data in clear)
     Column("book_key", String(64)),  # commune|book_type|year|number
+    # A dossier's facts for the statistics and the conflict inbox (server.dossier_facts),
+    # materialised from ``values`` by every write (migration 0004).
+    Column("procedure", String(32)),
+    Column("status", String(16)),
+    Column("received_on", String(10)),  # ISO date of received_at
+    Column("received_week", String(10)),  # Monday of its week
+    Column("received_month", String(10)),  # first day of its month
+    Column("due_on", String(10)),
+    Column("late", Boolean),
+    Column("finished_on", String(10)),  # UTC+7 date of the device clock that set hoan_thanh
     Index("ix_records_commune_updated", "commune", "updated_seq"),
     Index("ix_records_dup_key", "dup_key"),
     Index("ix_records_book_key", "book_key"),
+    Index("ix_records_received_on", "received_on"),
 )
 
 #: Every version of every record, kept forever (the losing side of a conflict stays here).
@@ -187,6 +208,20 @@ conflicts = Table(
     Column("resolution_reason", Text),
     Column("created_at", BigInteger, nullable=False),
     Column("resolved_at", BigInteger),
+    Column("resolved_by", String(64)),  # who decided: an operator's name (migration 0003)
+    Index("ix_conflicts_status_created", "status", "created_at"),
+    Index("ix_conflicts_other_commune", "other_commune"),
+    Index("ix_conflicts_server_seq", "server_seq"),
+)
+
+#: When each device first held a resolution: its first sync whose cursor was at or past the
+#: resolution's server_seq (migration 0003).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("change_id", String(64), primary_key=True),  # the resolution change
+    Column("device_id", String(64), primary_key=True),
+    Column("received_at", BigInteger, nullable=False),
 )
 
 book_blocks = Table(
@@ -231,6 +266,34 @@ seen_batches = Table(
     Column("device_id", String(64), primary_key=True),
     Column("batch_id", String(64), primary_key=True),
     Column("received_at", BigInteger, nullable=False, index=True),
+)
+
+#: Provincial IT consoles, enrolled like devices but for the whole province (migration 0002).
+operators = Table(
+    "operators",
+    metadata,
+    Column("operator_id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),  # who decides: signs resolutions as clerk
+    Column("label", String(100), nullable=False, default=""),
+    Column("keys", Text, nullable=False),  # PublicKeys.to_json()
+    Column("key_id", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # active | revoked
+    Column("status_reason", Text, nullable=False, default=""),
+    Column("enrolled_at", BigInteger, nullable=False),
+    Column("last_seen", BigInteger),
+)
+
+#: One-time codes that enrol an operator under a name (only a key derived from the code).
+operator_codes = Table(
+    "operator_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code_key", LargeBinary, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_by", String(64)),
+    Column("used_at", BigInteger),
 )
 
 sessions = Table(

@@ -23,8 +23,10 @@ from server.migrations import migrate
 from server.queries.attachments import AttachmentQueries
 from server.queries.books import BookQueries
 from server.queries.conflicts import ConflictQueries
+from server.queries.console import ConsoleQueries
 from server.queries.devices import DeviceQueries
 from server.queries.log import ChangeLogQueries
+from server.queries.operators import OperatorQueries
 from server.queries.records import RecordQueries
 
 __all__ = ["Storage", "Tx"]
@@ -85,6 +87,8 @@ class Tx(
     DeviceQueries,
     BookQueries,
     AttachmentQueries,
+    OperatorQueries,
+    ConsoleQueries,
 ):
     """A unit of work on one connection. Writes need :meth:`Storage.write`'s lock.
 

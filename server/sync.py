@@ -17,7 +17,7 @@ from protocol import errors, limits, sealing, wire
 from server.auth import check_status, open_request, seal_response
 from server.context import ServerContext
 from server.errors import ApiError, BadRequest, DeviceCloned
-from server.pull import pull_page
+from server.pull import acknowledged_seq, pull_page
 from server.push import ClonedIdentity, push_changes
 from server.rows import DeviceRow
 from server.storage import Tx
@@ -77,6 +77,7 @@ def _sync_tx(
 ) -> dict[str, Any]:
     """Do the whole round trip under the write lock; return the answer's payload."""
     device = _admit(tx, device_id, opened, now)
+    _note_acknowledged(tx, device, request["cursor"], now)
     # A fresh device's first snapshot stops before its own pushes: no echo of its records.
     before_push = tx.head()
     results, top = push_changes(tx, device, request["changes"], now)
@@ -85,6 +86,7 @@ def _sync_tx(
     skew = opened.header.created_at_ms - now
     flagged = abs(skew) > limits.SKEW_LIMIT_MS
     session = _offer_session(tx, device_id, opened, request, now)
+    report = request["report"] or {}
     tx.update_device(
         device_id,
         last_seen=now,
@@ -92,6 +94,16 @@ def _sync_tx(
         last_device_seq=top,
         clock_offset_ms=skew,
         flagged_skew=flagged,
+        # What the device reports of itself (an older client reports nothing: kept as it was).
+        **(
+            {
+                "pending_reported": report["pending"],
+                "app_version": report["app_version"] or None,
+                "last_error": report["last_error"],
+            }
+            if report
+            else {}
+        ),
     )
     return {
         "results": results,
@@ -125,6 +137,19 @@ def _admit(tx: Tx, device_id: str, opened: sealing.OpenedRequest, now: int) -> D
         tx.prune_batches(now - BATCH_MEMORY_MS)
         tx.prune_sessions(now)
     return device
+
+
+def _note_acknowledged(tx: Tx, device: DeviceRow, cursor: str, now: int) -> None:
+    """Keep the log position the device's cursor acknowledges, and the resolutions it holds.
+
+    A resolution counts as received by a device at its first sync whose cursor is at or past
+    the resolution's ``server_seq`` (the device stored the page holding it).
+    """
+    acked = acknowledged_seq(tx, cursor)
+    if acked is None or acked == device.acked_seq:
+        return
+    tx.record_deliveries(device.device_id, device.commune, device.acked_seq or 0, acked, now)
+    tx.update_device(device.device_id, acked_seq=acked)
 
 
 def _grant_blocks(

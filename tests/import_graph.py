@@ -53,7 +53,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.sync",
         "desktop.console",
         "desktop.cli",
+        "desktop.selfcheck",
     ),
+    # ``motcua --self-check``: loads what the app loads, opens a Tk window (installers' tests).
+    "desktop.selfcheck": ("desktop",),
     "desktop.app": ("desktop",),
     # The demo starts an embedded provincial server next to the app: the one desktop module that
     # may load the server.
@@ -67,6 +70,7 @@ SERVER_LIBRARIES = ("sqlalchemy", "starlette", "uvicorn", "psycopg")
 GUARDED: dict[str, tuple[str, ...]] = {
     "desktop.ui": TK_LIBRARIES,
     "desktop.app": TK_LIBRARIES,
+    "desktop.selfcheck": TK_LIBRARIES,
     "desktop.demo": TK_LIBRARIES + SERVER_LIBRARIES,
     "server": SERVER_LIBRARIES,
 }

@@ -35,6 +35,7 @@ PROCESSING_LABELS = {
     "late": "Trả trễ hẹn",
     "open": "Đang giải quyết (chưa đến hẹn)",
     "overdue": "Quá hẹn chưa trả",
+    "cancelled": "Đã huỷ",
 }
 #: The label of the totals row and column.
 TOTAL = "Tổng"

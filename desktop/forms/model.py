@@ -21,25 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.forms.fields import Field, FieldKind, Person, Section
 from desktop.forms.names import full_name, propose_name_parts
-from desktop.forms.records import DATA_PREFIX, record_data
 from desktop.forms.rules import DateOrder, Forbidden, MinimumAge, ProcessingRule, RequiredWhen
-from desktop.forms.validation_result import FieldError, FieldWarning, ValidationError
 
 if TYPE_CHECKING:
     from desktop.forms.idcard import IdCard
 
-# Procedure is declared here. The other names were declared here before the model was split;
-# they stay importable from this module for the store, the ui, the server and printing.
-__all__ = [
-    "DATA_PREFIX",
-    "Field",
-    "FieldError",
-    "FieldKind",
-    "FieldWarning",
-    "Procedure",
-    "ValidationError",
-    "record_data",
-]
+__all__ = ["Procedure"]
 
 
 def _text(value: object) -> str:

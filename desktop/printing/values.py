@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from desktop.forms.dates import format_date_vn, parse_iso_date
-from desktop.forms.model import DATA_PREFIX, FieldKind, Procedure
+from desktop.forms.fields import FieldKind
+from desktop.forms.model import Procedure
 from desktop.forms.receipt import ReceiptSlip
+from desktop.forms.records import DATA_PREFIX
 from desktop.printing.layout import DocumentLayout, sources_of, split_source
 
 
@@ -231,7 +233,7 @@ class Values:
         raise ValueError(f"unknown source {source!r}")
 
     def _data(self) -> dict[str, Any]:
-        from desktop.forms.model import record_data
+        from desktop.forms.records import record_data
 
         return record_data(self.record)
 
@@ -381,8 +383,8 @@ def receipt_facts(
 
 def receipt_facts_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """Return :func:`receipt_facts` computed from a stored dossier record."""
-    from desktop.forms.model import record_data
     from desktop.forms.procedures import get_procedure
+    from desktop.forms.records import record_data
 
     code = str(record.get("procedure") or "")
     procedure = get_procedure(code)

@@ -18,7 +18,7 @@ def get_procedure(code: str) -> Any:
         ValidationError: the code names no procedure (a field error on ``procedure``).
     """
     from desktop.forms import procedures
-    from desktop.forms.model import FieldError, ValidationError
+    from desktop.forms.validation_result import FieldError, ValidationError
 
     try:
         return procedures.get_procedure(code)
@@ -53,6 +53,6 @@ def fold(text: str) -> str:
 
 def validation_error(field: str, message: str) -> Exception:
     """Return a forms ``ValidationError`` with one field error."""
-    from desktop.forms.model import FieldError, ValidationError
+    from desktop.forms.validation_result import FieldError, ValidationError
 
     return ValidationError([FieldError(field, message)])

@@ -97,7 +97,7 @@ def _validated(
     Raises:
         ValidationError: the data has errors.
     """
-    from desktop.forms.model import ValidationError
+    from desktop.forms.validation_result import ValidationError
 
     result = domain.validate(procedure, data, today=today, received_at=received_at)
     if result.errors:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.forms.model import ValidationError
+from desktop.forms.validation_result import ValidationError
 from desktop.store import dossiers
 from desktop.store.context import WriteContext
 from desktop.store.database import Connection

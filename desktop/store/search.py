@@ -34,7 +34,7 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 def terms_for(record: Mapping[str, Any]) -> list[str]:
     """Return the folded search terms of a flat dossier record."""
-    from desktop.forms.model import record_data
+    from desktop.forms.records import record_data
 
     terms: list[str] = []
     code = record.get("procedure")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import format_date_vn, parse_iso_date
-from desktop.forms.model import FieldKind, Procedure
+from desktop.forms.fields import FieldKind
+from desktop.forms.model import Procedure
 from desktop.ui.dialogs import IdCardConfirmDialog
 from desktop.ui.form_widgets import ScanInput
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 
-from desktop.forms.model import Field as FormField
-from desktop.forms.model import FieldKind
+from desktop.forms.fields import Field as FormField
+from desktop.forms.fields import FieldKind
 from desktop.ui.form_widgets import Option, OptionList
 
 

@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import parse_iso_date
-from desktop.forms.model import Field as FormField
-from desktop.forms.model import FieldError, FieldKind, FieldWarning, Procedure
+from desktop.forms.fields import Field as FormField
+from desktop.forms.fields import FieldKind
+from desktop.forms.model import Procedure
+from desktop.forms.validation_result import FieldError, FieldWarning
 from desktop.forms.vietnamese import date_in_words
 from desktop.ui.form_idcard import CardScanner
 from desktop.ui.form_options import options_for

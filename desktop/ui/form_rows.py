@@ -6,7 +6,7 @@ import tkinter
 
 import ttkbootstrap as ttk
 
-from desktop.forms.model import Field as FormField
+from desktop.forms.fields import Field as FormField
 from desktop.ui.form_widgets import SearchCombobox, TextAreaInput, TextInput
 
 #: The inputs a field can have; each has ``widget``, ``get_value()`` and ``set_value(value)``.

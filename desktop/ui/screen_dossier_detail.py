@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import format_date_vn, format_datetime_vn
+from desktop.forms.fields import FieldKind
 from desktop.forms.lifecycle import (
     ACTION_LABELS,
     HUY,
@@ -29,8 +30,9 @@ from desktop.forms.lifecycle import (
     allowed_transitions,
     status_label,
 )
-from desktop.forms.model import FieldKind, Procedure, record_data
+from desktop.forms.model import Procedure
 from desktop.forms.procedures import get_procedure
+from desktop.forms.records import record_data
 from desktop.ui.detail_history import AuditTab, TimelineTab
 from desktop.ui.detail_printing import PrintPanel
 from desktop.ui.detail_scans import ScansPanel

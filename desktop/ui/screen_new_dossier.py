@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import ttkbootstrap as ttk
 
 from desktop.forms.dates import format_datetime_vn
-from desktop.forms.model import FieldError, Procedure, ValidationError
+from desktop.forms.model import Procedure
 from desktop.forms.procedures import all_procedures, get_procedure, procedure_title
+from desktop.forms.validation_result import FieldError, ValidationError
 from desktop.store.errors import DuplicateDossier
 from desktop.ui.dialogs import (
     DUPLICATE_OPEN,

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, insert, update
 
 from server import schema
+from server.dossier_facts import dossier_facts
 from server.rows import RecordRow, dumps
 
 __all__ = ["IN_CHUNK", "TxBase", "chunks"]
@@ -94,7 +95,7 @@ class TxBase:
 
 
 def _record_columns(rec: RecordRow) -> dict[str, Any]:
-    """Return a record's columns other than its key, JSON columns as text."""
+    """Return a record's columns other than its key, JSON columns as text, with its facts."""
     return {
         "commune": rec.commune,
         "version": rec.version,
@@ -104,4 +105,6 @@ def _record_columns(rec: RecordRow) -> dict[str, Any]:
         "updated_seq": rec.updated_seq,
         "dup_key": rec.dup_key,
         "book_key": rec.book_key,
+        "finished_on": rec.finished_on,
+        **dossier_facts(rec.entity, rec.values),
     }

@@ -56,8 +56,10 @@ class ConflictQueries(TxBase):
         ).scalar()
         return bool(n)
 
-    def resolve_conflict(self, conflict_id: int, change_id: str, reason: str, at: int) -> None:
-        """Mark a conflict resolved by a resolution change."""
+    def resolve_conflict(
+        self, conflict_id: int, change_id: str, reason: str, at: int, by: str = "provincial-it"
+    ) -> None:
+        """Mark a conflict resolved by a resolution change (``""``: closed without one)."""
         t = schema.conflicts
         self.conn.execute(
             update(t)
@@ -67,6 +69,7 @@ class ConflictQueries(TxBase):
                 resolution_change_id=change_id,
                 resolution_reason=reason,
                 resolved_at=at,
+                resolved_by=by,
             )
         )
 

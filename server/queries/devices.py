@@ -10,7 +10,7 @@ from server import schema
 from server.queries.base import TxBase
 from server.rows import DeviceRow, EnrolCodeRow, SessionRow, device_row, dumps
 
-__all__ = ["DeviceQueries"]
+__all__ = ["DeviceQueries", "enrolled_columns"]
 
 
 class DeviceQueries(TxBase):
@@ -34,7 +34,7 @@ class DeviceQueries(TxBase):
                 commune=commune,
                 last_device_seq=0,
                 flagged_skew=False,
-                **_enrolled(label, keys, key_id, at),
+                **enrolled_columns(label, keys, key_id, at),
             )
         )
 
@@ -42,17 +42,20 @@ class DeviceQueries(TxBase):
         self, device_id: str, label: str, keys: dict[str, str], key_id: str, at: int
     ) -> None:
         """Enrol a revoked device again (a fresh code from IT): new keys, status ``active``."""
-        self.update_device(device_id, **_enrolled(label, keys, key_id, at))
+        self.update_device(device_id, **enrolled_columns(label, keys, key_id, at))
 
     def update_device(self, device_id: str, **values: str | int | bool | None) -> None:
         """Update some columns of a device (``values`` are ``devices`` columns)."""
         t = schema.devices
         self.conn.execute(update(t).where(t.c.device_id == device_id).values(**values))
 
-    def list_devices(self) -> list[DeviceRow]:
-        """Return every device, by commune then enrolment time."""
+    def list_devices(self, commune: str | None = None) -> list[DeviceRow]:
+        """Return every device (of one commune when given), by commune then enrolment time."""
         t = schema.devices
-        return [device_row(m) for m in self._all(select(t).order_by(t.c.commune, t.c.enrolled_at))]
+        query = select(t).order_by(t.c.commune, t.c.enrolled_at)
+        if commune:
+            query = query.where(t.c.commune == commune)
+        return [device_row(m) for m in self._all(query)]
 
     # --- enrolment codes ----------------------------------------------------------------
 
@@ -120,8 +123,11 @@ class DeviceQueries(TxBase):
         self.conn.execute(delete(t).where(t.c.device_id == device_id))
 
 
-def _enrolled(label: str, keys: dict[str, str], key_id: str, at: int) -> dict[str, str | int]:
-    """Return the columns an enrolment sets: label, keys, active status, enrolment time."""
+def enrolled_columns(
+    label: str, keys: dict[str, str], key_id: str, at: int
+) -> dict[str, str | int]:
+    """Return the columns an enrolment sets (of a device or an operator): label, keys, active
+    status, enrolment time."""
     return {
         "label": label,
         "keys": dumps(keys),

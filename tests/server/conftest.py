@@ -16,6 +16,7 @@ import pytest
 
 from server.service import SyncServer
 from tests.server.fake_device import FakeDevice, asgi_post
+from tests.server.fake_operator import FakeOperator
 
 PG_BASE = os.environ.get("MOTCUA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -118,5 +119,17 @@ def new_device(server: SyncServer, client: object) -> Callable[..., FakeDevice]:
         device = FakeDevice(asgi_post(client), commune=commune, label=label)
         device.enrol(server.issue_code(commune))
         return device
+
+    return make
+
+
+@pytest.fixture
+def new_operator(server: SyncServer, client: object) -> Callable[..., FakeOperator]:
+    """Factory: an enrolled provincial IT console for an operator called ``name``."""
+
+    def make(name: str = "Nguyễn Văn An") -> FakeOperator:
+        operator = FakeOperator(asgi_post(client))
+        operator.enrol(server.issue_operator_code(name)["code"])
+        return operator
 
     return make

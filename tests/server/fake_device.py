@@ -28,6 +28,20 @@ class SyncFailed(Exception):
         self.body = body
 
 
+def open_enrol_answer(
+    body: bytes, keys: PrivateKeys, code: str
+) -> tuple[dict[str, Any], PublicKeys]:
+    """Open an enrolment answer sealed to ``keys``; check its MAC with ``code``, then its
+    signature with the server keys it carries. Return the payload and those keys."""
+    envelope = env.parse(body)
+    payload = wire.loads(envelope.open_hpke(keys))
+    mac = enrolment.enrol_response_mac(enrolment.enrol_key(code), payload)
+    assert mac == payload["mac"], "enrolment answer MAC does not match the code"
+    server = PublicKeys.from_json(payload["server"])
+    envelope.verify(server)
+    return payload, server
+
+
 def http_post(base_url: str, client: Any = None) -> Post:
     """Return a ``post`` over real HTTP (httpx)."""
     import httpx
@@ -107,13 +121,7 @@ class FakeDevice:
         )
         if status != 200:
             raise SyncFailed(status, wire.loads(body))
-        envelope = env.parse(body)
-        payload = wire.loads(envelope.open_hpke(self.keys))
-        mac = enrolment.enrol_response_mac(enrolment.enrol_key(code), payload)
-        assert mac == payload["mac"], "enrolment answer MAC does not match the code"
-        server = PublicKeys.from_json(payload["server"])
-        envelope.verify(server)
-        self.server_keys = server
+        payload, self.server_keys = open_enrol_answer(body, self.keys, code)
         self.epoch = payload["epoch"]
         return payload
 
@@ -204,6 +212,7 @@ class FakeDevice:
         want_blocks: list[dict[str, Any]] | None = None,
         session: bool = False,
         changes: list[dict[str, Any]] | None = None,
+        report: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One sync round: push pending changes, apply the pulled page, store the cursor."""
         push = self.pending() if changes is None else changes
@@ -216,6 +225,8 @@ class FakeDevice:
             "want_blocks": want_blocks or [],
             "session": session,
         }
+        if report is not None:
+            payload["report"] = report
         kwargs: dict[str, Any] = {}
         if seqs:
             kwargs["seq_range"] = (min(seqs), max(seqs))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from desktop.forms.model import ValidationError
+from desktop.forms.validation_result import ValidationError
 from desktop.store import dossiers
 from desktop.store.errors import DossierNotFound, DuplicateDossier, InvalidTransition
 from desktop.store.store import Store

@@ -9,9 +9,7 @@ registered twice and two dossiers with one register number are put in front of I
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from desktop.sync.status import SyncState
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
-from tests.sync.conftest import COMMUNE, OTHER_COMMUNE, PASSWORD, ROOT, Device, server_records
+from tests.sync.conftest import COMMUNE, OTHER_COMMUNE, Device, motcua_cli, server_records
 
 
 def records(device: Device) -> dict[str, dict[str, Any]]:
@@ -228,22 +226,9 @@ def test_a_wrong_clock_is_flagged_and_still_syncs(server, make_device) -> None:
 
 def test_command_line_enrol_sync_status(sqlite_server, tmp_path) -> None:
     profile = tmp_path / "cli-profile"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "MOTCUA_PASSWORD": PASSWORD,
-        "MOTCUA_SCRYPT_LOG2N": "10",
-    }
 
     def motcua(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "desktop.cli", "--profile", str(profile), *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return motcua_cli(profile, *args)
 
     assert motcua("init", "--commune", COMMUNE).returncode == 0
     status = json.loads(motcua("status", "--json").stdout)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import ttkbootstrap as ttk
 
-from desktop.forms.model import FieldKind
+from desktop.forms.fields import FieldKind
 from desktop.forms.procedures import all_procedures, get_procedure
 from desktop.ui.form_renderer import FormRenderer
 from desktop.ui.form_widgets import DateInput, SearchCombobox
