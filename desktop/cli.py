@@ -39,7 +39,13 @@ def _out(line: str) -> None:
 
 
 def _setup_init(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--commune", required=True, help="5-digit commune code, e.g. 02701")
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--commune", help="5-digit commune code, e.g. 02701")
+    scope.add_argument(
+        "--province",
+        action="store_true",
+        help="a provincial IT console profile (then run console-enrol)",
+    )
     p.add_argument(
         "--username",
         dest="init_username",
@@ -56,8 +62,9 @@ def _setup_init(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create a new profile."""
+    """Create a new profile: a commune's, or with ``--province`` provincial IT's console."""
     from desktop.store.errors import StoreError
+    from desktop.store.profile import ROLE_COMMUNE, ROLE_PROVINCE
     from desktop.store.store import Store
     from desktop.store.unlock import read_password
 
@@ -70,16 +77,44 @@ def cmd_init(args: argparse.Namespace) -> int:
     password = read_password(f"New password for {args.init_username}: ", confirm=True)
     store = Store.create(
         args.profile,
-        commune=args.commune,
+        commune=args.commune or "",
         username=args.init_username,
         password=password,
         full_name=args.full_name or args.init_username,
         recovery_public_key=recovery,
         server_url=args.server_url,
+        role=ROLE_PROVINCE if args.province else ROLE_COMMUNE,
     )
     with store:
-        _out(f"created profile {store.profile_dir} for commune {store.commune}")
+        scope = "provincial IT" if args.province else f"commune {store.commune}"
+        _out(f"created profile {store.profile_dir} for {scope}")
         _out(f"device {store.device_id}; clerk {store.clerk}")
+    return 0
+
+
+# -- console-enrol ------------------------------------------------------------------------
+
+
+def _setup_console_enrol(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--server", required=True, help="server URL, e.g. https://hotich.example")
+    p.add_argument("--code", required=True, help="one-time code from motcua-server operator-code")
+    p.add_argument("--label", default=None, help="a name for this PC (no personal data)")
+
+
+def cmd_console_enrol(args: argparse.Namespace) -> int:
+    """Enrol a provincial profile as an operator of the server (provincial IT's console)."""
+    from desktop.console.enrolment import enrol_operator
+    from desktop.console.service import ConsoleError
+    from desktop.store.unlock import open_store
+
+    with open_store(args.profile, args.username) as store:
+        try:
+            done = enrol_operator(store, args.server, args.code, label=args.label or "")
+        except ConsoleError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    _out(f"enrolled operator {done.operator_id} as {done.name or '(no name)'}")
+    _out(f"server {done.server_url}, key id {done.server_key_id} (pinned)")
     return 0
 
 
@@ -262,7 +297,16 @@ def cmd_verify_audit(args: argparse.Namespace) -> int:
 
 #: The store commands, in help order. Other packages register theirs (see module docstring).
 COMMANDS: dict[str, Command] = {
-    "init": Command("create a new profile (encrypted store) for a commune", _setup_init, cmd_init),
+    "init": Command(
+        "create a new profile (encrypted store) for a commune or provincial IT",
+        _setup_init,
+        cmd_init,
+    ),
+    "console-enrol": Command(
+        "enrol a provincial profile as an operator of the provincial server",
+        _setup_console_enrol,
+        cmd_console_enrol,
+    ),
     "users": Command("manage clerk accounts", _setup_users, cmd_users),
     "import": Command("import dossiers from a JSON-lines file", _setup_import, cmd_import),
     "export": Command("export every dossier as JSON lines", _setup_export, cmd_export),

@@ -51,6 +51,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.forms",
         "desktop.store",
         "desktop.sync",
+        "desktop.console",
         "desktop.cli",
         "desktop.selfcheck",
     ),

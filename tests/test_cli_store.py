@@ -220,6 +220,42 @@ def test_backup_restore_and_verify_audit(
     assert code == 1 and "cannot read" in err
 
 
+def test_a_provincial_profile_is_made_and_enrolled_as_an_operator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.console.stub_server import StubServer
+
+    target = tmp_path / "tinh"
+    args = ("--profile", str(target))
+    code, _, err = run(capsys, *args, "init", "--username", "an")
+    assert code == 2 and "--commune" in err and "--province" in err  # one of the two
+    code, _, err = run(capsys, *args, "init", "--province", "--commune", "02701")
+    assert code == 2 and "not allowed with" in err
+    code, out, _ = run(
+        capsys, *args, "init", "--province", "--username", "an", "--full-name", "Nguyễn Văn An"
+    )
+    assert code == 0 and "for provincial IT" in out
+    with Store.open(target, "an", PASSWORD) as store:
+        assert store.config.role == "province" and store.commune == ""
+
+    stub = StubServer()
+    stub.start()
+    try:
+        stub.add_code("7K2QD-M4XTA", "Nguyễn Văn An")
+        enrol = ("console-enrol", "--server", stub.url, "--label", "PC CNTT")
+        code, _, err = run(capsys, *args, *enrol, "--code", "AAAAA-AAAAA")
+        assert code == 1 and "error: operator enrolment refused" in err and "wrong" in err
+        code, out, err = run(capsys, *args, *enrol, "--code", "7k2qd-m4xta")
+        assert code == 0, err
+        assert "as Nguyễn Văn An" in out and f"server {stub.url}" in out
+    finally:
+        stub.stop()
+    commune = ("--profile", str(tmp_path / "p"))
+    assert run(capsys, *commune, "init", "--commune", "02701", "--username", "lan")[0] == 0
+    code, _, err = run(capsys, *commune, *enrol, "--code", "7K2QD-M4XTA")
+    assert code == 1 and "provincial profile" in err
+
+
 def test_every_command_is_documented() -> None:
     text = (ROOT / "docs" / "store.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`motcua [^`]*?\b([a-z][a-z-]+)\b", text))

@@ -33,6 +33,7 @@ class NewProfile:
         full_name: the first clerk's full name.
         recovery_public_key: the province's X25519 recovery key (32 raw bytes), if known.
         server_url: the provincial server, if known.
+        role: ``commune`` or ``province`` (provincial IT: the commune may be "").
     """
 
     commune: str
@@ -41,6 +42,7 @@ class NewProfile:
     full_name: str
     recovery_public_key: bytes | None = None
     server_url: str | None = None
+    role: str = profile.ROLE_COMMUNE
 
 
 def create_profile(profile_dir: Path | str, new: NewProfile) -> tuple[Path, bytes, KeySlots]:
@@ -51,17 +53,17 @@ def create_profile(profile_dir: Path | str, new: NewProfile) -> tuple[Path, byte
 
     Raises:
         ProfileExists: ``profile_dir`` exists and is not empty.
-        StoreError: invalid commune code, username or empty name.
+        StoreError: invalid role, commune code, username or empty name.
     """
     target = Path(profile_dir).absolute()
     commune, username = new.commune, new.username
-    _check_new_profile(target, commune, username, new.full_name)
+    _check_new_profile(target, new)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.create-", dir=target.parent))
     key = new_database_key()
     try:
         config = profile.ProfileConfig(
-            commune=commune, device_id=uuid7(), server_url=new.server_url
+            commune=commune, device_id=uuid7(), server_url=new.server_url, role=new.role
         )
         profile.save_config(staging, config)
         _init_database(staging / profile.DATABASE, key, config, username, new.full_name)
@@ -81,14 +83,25 @@ def create_profile(profile_dir: Path | str, new: NewProfile) -> tuple[Path, byte
     return target, key, slots
 
 
-def _check_new_profile(target: Path, commune: str, username: str, full_name: str) -> None:
+def _check_new_profile(target: Path, new: NewProfile) -> None:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ProfileExists(f"{target} exists and is not empty")
-    if not _COMMUNE.match(commune or ""):
-        raise StoreError(f"invalid commune code {commune!r}: expected 5 digits, e.g. 02701")
-    check_username(username)
-    if not full_name or not full_name.strip():
+    if new.role not in profile.ROLES:
+        raise StoreError(f"invalid profile role {new.role!r}: expected commune or province")
+    # Provincial IT works for every commune: its profile may name none.
+    province_wide = new.role == profile.ROLE_PROVINCE and new.commune == ""
+    if not province_wide and not _COMMUNE.match(new.commune or ""):
+        raise StoreError(f"invalid commune code {new.commune!r}: expected 5 digits, e.g. 02701")
+    check_username(new.username)
+    if not new.full_name or not new.full_name.strip():
         raise StoreError("the clerk's full name must not be empty")
+
+
+def _scope(config: profile.ProfileConfig) -> str:
+    """Return what the profile works for, for the audit log: its commune or the province."""
+    if config.role == profile.ROLE_PROVINCE:
+        return f"province (commune {config.commune})" if config.commune else "province"
+    return f"commune {config.commune}"
 
 
 def _init_database(
@@ -113,7 +126,7 @@ def _init_database(
             at=now,
             clerk=username,
             action="profile.create",
-            summary=f"commune {config.commune} device {config.device_id}",
+            summary=f"{_scope(config)} device {config.device_id}",
         )
         audit.append_audit(
             conn,

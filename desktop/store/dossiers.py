@@ -26,6 +26,7 @@ from desktop.store.database import Connection
 from desktop.store.errors import DuplicateDossier, InvalidTransition, StoreError
 from desktop.store.ids import uuid7
 from desktop.store.records import DATA_PREFIX, DossierRecord, find_duplicates, get
+from protocol.admin import DUPLICATE_OF_FIELD
 
 __all__ = [
     "DossierLocked",
@@ -51,6 +52,7 @@ META_KEYS = (
     "book_type",
     "book_year",
     "book_number",
+    DUPLICATE_OF_FIELD,  # set by provincial IT's decision only (a signed resolution)
 )
 
 

@@ -25,16 +25,22 @@ KEYSLOTS = "keyslots.json"
 DATABASE = "store.db"
 ATTACHMENTS = "attachments"
 
+#: A commune's clerks registering dossiers, or provincial IT running the console.
+ROLE_COMMUNE, ROLE_PROVINCE = "commune", "province"
+ROLES = (ROLE_COMMUNE, ROLE_PROVINCE)
+
 
 @dataclass
 class ProfileConfig:
     """The non-secret settings of a profile.
 
     Attributes:
-        commune: 5-digit code of the commune this device registers for.
-        device_id: this device's UUIDv7.
+        commune: 5-digit code of the commune this device registers for ("" for the province).
+        device_id: this device's UUIDv7 (a provincial profile's operator id).
         server_url: the provincial server, once known.
         settings: UI and sync settings (interval, printer, date-in-words style …).
+        role: ``commune`` (clerks) or ``province`` (provincial IT's console); profiles from
+            before the console have no role in their file and are communes.
     """
 
     commune: str
@@ -42,6 +48,7 @@ class ProfileConfig:
     server_url: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     format: int = 1
+    role: str = ROLE_COMMUNE
 
 
 def paths(profile_dir: Path) -> dict[str, Path]:
@@ -71,12 +78,16 @@ def load_config(profile_dir: Path) -> ProfileConfig:
     path = paths(profile_dir)["config"]
     try:
         raw = json.loads(path.read_text("utf-8"))
+        role = str(raw.get("role", ROLE_COMMUNE))
+        if role not in ROLES:
+            raise ValueError(f"unknown profile role {role!r}")
         return ProfileConfig(
             commune=str(raw["commune"]),
             device_id=str(raw["device_id"]),
             server_url=raw.get("server_url"),
             settings=dict(raw.get("settings") or {}),
             format=int(raw.get("format", 1)),
+            role=role,
         )
     except FileNotFoundError as exc:
         raise ProfileNotFound(f"no profile at {profile_dir}") from exc

@@ -2,7 +2,8 @@
 
 A dossier record is the flat dictionary of docs/architecture.md: metadata keys
 (``procedure``, ``commune``, ``dossier_no``, ``status``, ``received_at``, ``due_at``,
-``late``, ``book_type``, ``book_year``, ``book_number``) and ``data.<field>`` keys.
+``late``, ``book_type``, ``book_year``, ``book_number``; ``duplicate_of`` once provincial IT
+marked it the duplicate of another dossier) and ``data.<field>`` keys.
 Indexed columns of the ``dossiers`` table repeat what queries need; the ``record`` column
 holds the whole dictionary as JSON (encrypted at rest like every page of the database).
 The writes are in :mod:`desktop.store.dossiers`.
@@ -20,6 +21,7 @@ from desktop.forms.lifecycle import CHO_KY, FINAL_STATUSES, HUY, STATUSES, TRA_L
 from desktop.store import domain, search
 from desktop.store.database import Connection
 from desktop.store.errors import DossierNotFound
+from protocol.admin import DUPLICATE_OF_FIELD
 
 DATA_PREFIX = "data."
 #: Statuses a clerk still works on (not final): what the dashboard's due list shows.
@@ -84,6 +86,15 @@ class DossierRecord:
         return int(value) if value is not None else None
 
     @property
+    def duplicate_of(self) -> str | None:
+        """The id of the dossier provincial IT marked this one a duplicate of, if any.
+
+        Nothing is deleted: the duplicate stays, with this mark, in every commune's history.
+        """
+        value = self.record.get(DUPLICATE_OF_FIELD)
+        return str(value) if value else None
+
+    @property
     def data(self) -> dict[str, Any]:
         """The procedure fields without the ``data.`` prefix."""
         n = len(DATA_PREFIX)
@@ -112,6 +123,7 @@ class DossierSummary:
     book_type: str | None = None
     book_year: int | None = None
     book_number: int | None = None
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,7 @@ def summary_of(record: DossierRecord) -> DossierSummary:
         book_type=r.get("book_type"),
         book_year=r.get("book_year"),
         book_number=r.get("book_number"),
+        duplicate_of=record.duplicate_of,
     )
 
 

@@ -140,17 +140,21 @@ class Store:
         full_name: str,
         recovery_public_key: bytes | None = None,
         server_url: str | None = None,
+        role: str = profile.ROLE_COMMUNE,
     ) -> Store:
         """Create a new profile (key slots, config, empty database) and open it.
 
         The profile is built in a temporary directory and renamed into place, so a crash
-        during creation leaves no half-made profile.
+        during creation leaves no half-made profile. ``role="province"`` makes provincial
+        IT's console profile (``commune`` may be ""); ``config.role`` tells them apart.
 
         Raises:
             ProfileExists: ``profile_dir`` exists and is not empty.
-            StoreError: invalid commune code, username or empty password.
+            StoreError: invalid role, commune code, username or empty password.
         """
-        new = NewProfile(commune, username, password, full_name, recovery_public_key, server_url)
+        new = NewProfile(
+            commune, username, password, full_name, recovery_public_key, server_url, role
+        )
         target, key, slots = create_profile(profile_dir, new)
         return cls(target, key, slots, username)
 

@@ -177,6 +177,7 @@ def _pull(
     for change in page.changes:
         pulled = _newest_fields(views, ctx, change)
         out.resolved += _note_resolution(conn, change)
+        _audit_resolution(conn, change, at)
         if change.get("entity") == "dossier":
             touched.add(str(change["entity_id"]))
         _apply_pulled(conn, ctx, pulled, at, out)
@@ -241,6 +242,28 @@ def _note_resolution(conn: Connection, change: Mapping[str, Any]) -> int:
         (*parents, *parents),
     )
     return int(cur.rowcount)
+
+
+def _audit_resolution(conn: Connection, change: Mapping[str, Any], at: str) -> None:
+    """Record in the dossier's audit trail who at the province decided a conflict, and why.
+
+    The entry's clerk is the resolution's ``clerk`` (the operator's name the server signed),
+    its summary the fields decided and the operator's ``reason`` from the pull entry.
+    """
+    if change.get("kind") != wire.KIND_RESOLUTION or change.get("entity") != "dossier":
+        return
+    fields = ", ".join(sorted(change.get("fields") or {})) or "none"
+    what = "deleted the record" if change.get("op") == "delete" else f"fields: {fields}"
+    reason = str(change.get("reason") or "").strip() or "not given"
+    audit.append_audit(
+        conn,
+        at=at,
+        clerk=str(change.get("clerk") or "provincial IT"),
+        action="sync.resolution",
+        entity="dossier",
+        entity_id=str(change["entity_id"]),
+        summary=f"conflict decided by provincial IT; {what}; reason: {reason}",
+    )
 
 
 def _apply_pulled(

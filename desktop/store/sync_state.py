@@ -132,11 +132,13 @@ def set_meta(conn: Connection, key: str, value: str | None) -> None:
         )
 
 
-def _b64(data: bytes) -> str:
+def encode_secret(data: bytes) -> str:
+    """Return key bytes as the text the ``meta`` table keeps (base64)."""
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str | None) -> bytes | None:
+def decode_secret(text: str | None) -> bytes | None:
+    """Return key bytes kept by :func:`encode_secret` (None when there are none)."""
     return base64.b64decode(text) if text else None
 
 
@@ -148,7 +150,7 @@ def read_identity(conn: Connection) -> SyncIdentity:
     """
     server_keys = get_meta(conn, META_SERVER_KEYS)
     return SyncIdentity(
-        device_keys=_unb64(get_meta(conn, META_DEVICE_KEYS)),
+        device_keys=decode_secret(get_meta(conn, META_DEVICE_KEYS)),
         server_keys=json.loads(server_keys) if server_keys else None,
         session=get_meta(conn, META_SESSION),
     )
@@ -156,12 +158,12 @@ def read_identity(conn: Connection) -> SyncIdentity:
 
 def read_pending_keys(conn: Connection) -> bytes | None:
     """Return keys made for an enrolment not finished yet (or for an early printout)."""
-    return _unb64(get_meta(conn, META_PENDING_KEYS))
+    return decode_secret(get_meta(conn, META_PENDING_KEYS))
 
 
 def save_pending_keys(conn: Connection, keys: bytes) -> None:
     """Keep keys made for an enrolment before anything is sent (caller's transaction)."""
-    set_meta(conn, META_PENDING_KEYS, _b64(keys))
+    set_meta(conn, META_PENDING_KEYS, encode_secret(keys))
 
 
 def save_session(conn: Connection, session: str | None) -> None:
@@ -190,7 +192,7 @@ class Enrolment:
 
 def save_enrolment(conn: Connection, enrolment: Enrolment) -> None:
     """Pin the server and start sync afresh: no session, no cursor, no error, not revoked."""
-    set_meta(conn, META_DEVICE_KEYS, _b64(enrolment.device_keys))
+    set_meta(conn, META_DEVICE_KEYS, encode_secret(enrolment.device_keys))
     set_meta(conn, META_SERVER_KEYS, json.dumps(enrolment.server_keys))
     set_meta(conn, META_ENROLLED_AT, enrolment.enrolled_at)
     set_meta(conn, META_SESSION, None)

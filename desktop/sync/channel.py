@@ -279,22 +279,9 @@ class Channel:
         )
 
     def _open(self, reply: HttpReply, sealed: sealing.SealedRequest) -> dict[str, Any]:
-        """Verify and open the server's answer.
-
-        Raises:
-            SyncError: it fails verification or is not a JSON object.
-        """
+        """Verify and open the server's answer (see :func:`open_answer`)."""
         assert self.server_keys is not None
-        try:
-            _header, body = sealing.open_response(
-                reply.body, request=sealed, server_keys=self.server_keys
-            )
-            answer = wire.loads(body)
-        except (errors.EnvelopeError, errors.WireError) as exc:
-            raise bad_answer(f"the server's answer failed verification: {exc}") from exc
-        if not isinstance(answer, dict):
-            raise bad_answer("the server's answer is not an object")
-        return answer
+        return open_answer(reply.body, sealed, self.server_keys)
 
     def _take_session(self, offered: Any, sealed: sealing.SealedRequest) -> None:
         """Open the session the server offered in answer to a request that asked for one."""
@@ -325,3 +312,23 @@ class Channel:
         """Close the HTTP connections."""
         if self._transport is not None:
             self._transport.close()
+
+
+def open_answer(
+    body: bytes, sealed: sealing.SealedRequest, server_keys: PublicKeys
+) -> dict[str, Any]:
+    """Verify the server's answer to ``sealed`` against its pinned keys and open it.
+
+    The sync engine and provincial IT's console both read answers this way.
+
+    Raises:
+        SyncError: it fails verification (``bad_answer``) or is not a JSON object.
+    """
+    try:
+        _header, payload = sealing.open_response(body, request=sealed, server_keys=server_keys)
+        answer = wire.loads(payload)
+    except (errors.EnvelopeError, errors.WireError) as exc:
+        raise bad_answer(f"the server's answer failed verification: {exc}") from exc
+    if not isinstance(answer, dict):
+        raise bad_answer("the server's answer is not an object")
+    return answer

@@ -258,7 +258,9 @@ class SyncEngine:
         """Push pending changes, pull the commune's, then upload scans; return what moved.
 
         Never raises for network or server trouble: the report and the published status say
-        what went wrong (and the outbox keeps everything for next time).
+        what went wrong (and the outbox keeps everything for next time). A device the server
+        revoked stays revoked, with provincial IT's reason, without asking again: only a
+        fresh enrolment (:meth:`enrol`) brings it back.
         """
         with self._lock:
             started = time.monotonic()
@@ -266,6 +268,16 @@ class SyncEngine:
             if not self.enrolled:
                 report.state = SyncState.NOT_ENROLLED
                 report.error, report.error_code = "this device is not enrolled", "not_enrolled"
+                self._publish()
+                return report
+            stored = self.store.sync.state()
+            if stored.revoked:
+                report.state, report.error_code = SyncState.REVOKED, "revoked"
+                report.error = "this device was revoked by provincial IT: enrol it again"
+                report.clerk_error = stored.last_error
+                self._attempts.append(
+                    SyncAttempt(at=dt.datetime.now(), ok=False, message=report.clerk_summary())
+                )
                 self._publish()
                 return report
             transport = self.transport

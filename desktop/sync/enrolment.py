@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
-from typing import Any
+from typing import Any, Protocol
 
 from desktop.store.sync_store import Enrolment, SyncStore
 from desktop.sync.channel import Channel
@@ -30,7 +30,7 @@ from protocol import enrolment, envelope, errors, wire
 from protocol.errors import KeyError_
 from protocol.keys import PrivateKeys, PublicKeys
 
-__all__ = ["EnrolResult", "enrol", "pending_keys"]
+__all__ = ["EnrolResult", "KeyKeeper", "checked_url", "enrol", "open_enrol_answer", "pending_keys"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,19 @@ class EnrolResult:
     clock_offset_s: float
 
 
-def pending_keys(store: SyncStore, current: PrivateKeys | None) -> PrivateKeys:
+class KeyKeeper(Protocol):
+    """Where keys made for an enrolment wait until it succeeds (a device's or an operator's)."""
+
+    def pending_keys(self) -> bytes | None:
+        """Return the keys made for an enrolment not finished yet, if any."""
+        ...
+
+    def save_pending_keys(self, keys: bytes) -> None:
+        """Keep keys made for an enrolment before the request goes out."""
+        ...
+
+
+def pending_keys(store: KeyKeeper, current: PrivateKeys | None) -> PrivateKeys:
     """Return the keys enrolment will register: pending ones, the enrolled ones, or new.
 
     New keys are saved (inside the encrypted store) before anything is sent, so a retry
@@ -86,7 +98,7 @@ def enrol(channel: Channel, server_url: str, code: str, *, label: str = "") -> E
         EnrolmentError: a malformed, wrong, expired or used code; an unreachable server;
             an answer that does not prove knowledge of the code.
     """
-    url = _checked_url(server_url, code)
+    url = checked_url(server_url, code)
     store = channel.store
     # Reuse keys when the server may already know them: a retry after a lost answer (keys
     # saved before sending), or enrolling again with the same keys (e.g. a new address).
@@ -118,7 +130,7 @@ def enrol(channel: Channel, server_url: str, code: str, *, label: str = "") -> E
     return EnrolResult(store.device_id, store.commune, url, server.key_id, epoch, offset)
 
 
-def _checked_url(server_url: str, code: str) -> str:
+def checked_url(server_url: str, code: str) -> str:
     """Return the server URL without a trailing slash, after checking it and the code.
 
     Raises:

@@ -16,12 +16,17 @@ __all__ = [
     "SyncError",
     "as_sync_error",
     "bad_answer",
+    "revoked_reason",
 ]
 
 # Messages for the clerk (the status indicator shows them as they are).
 MSG_OFFLINE = "Không kết nối được máy chủ tỉnh. Hồ sơ vẫn được lưu trên máy và sẽ tự đồng bộ lại."
 MSG_TIMEOUT = "Máy chủ tỉnh không trả lời kịp (đường truyền chậm). Sẽ tự thử lại."
 MSG_REVOKED = "Máy này đã bị thu hồi quyền đồng bộ. Hãy liên hệ CNTT tỉnh để đăng ký lại."
+MSG_REVOKED_BECAUSE = (
+    "Máy này đã bị CNTT tỉnh thu hồi quyền đồng bộ. Lý do: {reason}. Hồ sơ trên máy vẫn còn "
+    "nguyên; hãy liên hệ CNTT tỉnh để được cấp mã đăng ký mới."
+)
 MSG_CLONED = (
     "Máy chủ phát hiện hai máy dùng chung một danh tính. Hãy liên hệ CNTT tỉnh để đăng ký lại."
 )
@@ -76,7 +81,9 @@ def as_sync_error(exc: TransportError) -> SyncError:
         return SyncError(str(exc), code="offline", clerk_message=MSG_OFFLINE)
     if isinstance(exc, HttpError):
         if exc.code == errors.ERR_REVOKED:
-            return SyncError(exc.message, code="revoked", clerk_message=MSG_REVOKED)
+            reason = revoked_reason(exc)
+            clerk = MSG_REVOKED_BECAUSE.format(reason=reason) if reason else MSG_REVOKED
+            return SyncError(exc.message, code="revoked", clerk_message=clerk)
         if exc.code == errors.ERR_CLONED:
             return SyncError(exc.message, code="cloned", clerk_message=MSG_CLONED)
         if exc.code == errors.ERR_UNKNOWN_DEVICE:
@@ -91,6 +98,24 @@ def as_sync_error(exc: TransportError) -> SyncError:
             clerk_message=MSG_REFUSED.format(message=exc.message),
         )
     return SyncError(str(exc), code="error", clerk_message=MSG_OFFLINE)
+
+
+#: What the server says when provincial IT gave no reason (nothing to show the clerk).
+_NO_REASON = "revoked by provincial IT"
+
+
+def revoked_reason(exc: HttpError) -> str:
+    """Return the reason provincial IT gave for a revocation ("" when none).
+
+    The server words its refusal ``device revoked: <reason>`` (``operator revoked: …`` for
+    the console); a ``reason`` key in the error body, when there is one, is taken as it is.
+    """
+    reason = exc.body.get("reason")
+    if not isinstance(reason, str):
+        head, colon, rest = exc.message.partition(":")
+        reason = rest if colon and head.strip().endswith("revoked") else ""
+    reason = reason.strip().rstrip(".").strip()
+    return "" if reason == _NO_REASON else reason[:300]
 
 
 def vi_enrol_reason(message: str) -> str:

@@ -1,7 +1,8 @@
 """The records part of a sync: ``POST /sync`` round trips that push the outbox and pull.
 
 Each request carries a batch of pending changes sized to the link (:class:`BatchSizer`), the
-pull cursor and, when needed, a request for register-book number blocks; each answer is
+pull cursor, the device's report for provincial IT (:mod:`desktop.sync.device_report`) and,
+when needed, a request for register-book number blocks; each answer is
 applied to the store in one transaction (``Store.sync.apply_page``). A quiet sync is one round
 trip; a sync stops after :data:`MAX_ROUNDS` and the next one goes on.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from desktop.store.sync_store import Change, PageOutcome, SyncPage, SyncStore
 from desktop.sync.channel import Channel
 from desktop.sync.client import BatchSizer, TransportError, TransportTimeout
+from desktop.sync.device_report import device_report
 from desktop.sync.errors import as_sync_error, bad_answer
 from desktop.sync.report import SyncReport
 from protocol import limits, wire
@@ -124,6 +126,7 @@ class RecordSync:
                 ),
                 "want_blocks": want_blocks,
                 "epoch": state.server_epoch,
+                "report": device_report(self.store),
             }
             seqs = [c.device_seq for c in chosen]
             seq_range = (min(seqs), max(seqs)) if seqs else None

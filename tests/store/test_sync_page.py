@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from desktop.store.errors import StoreError
 from desktop.store.ids import uuid7
 from desktop.store.store import Store
 from desktop.store.sync_page import PageOutcome, SyncPage
@@ -184,6 +185,54 @@ def test_resolution_closes_the_local_conflict(store: Store) -> None:
     out = _apply(store, changes=[resolution], cursor="6.b" + "b" * 15, max_device_seq=1)
     assert out.resolved == 1
     assert store.sync.open_conflicts() == 0
+
+
+def test_a_pulled_resolution_tells_the_audit_trail_who_decided_and_why(store: Store) -> None:
+    record = store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
+    (create,) = store.pending_changes()
+    _apply(store, results=[_result(create, "conflict", 5, conflict_ids=[11])], max_device_seq=1)
+    resolution = _pulled(record.id, 6, 2, {"data.tre_noi_sinh": ["Bệnh viện", "Tại nhà"]})
+    resolution.update(
+        kind="resolution",
+        device_id="server",
+        parents=[1, create.change_id],
+        clerk="Nguyễn Văn An",
+        reason="giấy chứng sinh ghi sinh tại nhà",
+    )
+    _apply(store, changes=[resolution], cursor="6.b" + "b" * 15, max_device_seq=1)
+    (entry,) = [e for e in store.audit_trail(record.id) if e.action == "sync.resolution"]
+    assert entry.clerk == "Nguyễn Văn An"
+    assert "data.tre_noi_sinh" in entry.summary
+    assert "reason: giấy chứng sinh ghi sinh tại nhà" in entry.summary
+    assert store.get_dossier(record.id).record["data.tre_noi_sinh"] == "Tại nhà"
+    assert store.verify_audit().ok
+    # A plain pulled change is no decision of provincial IT.
+    _apply(store, changes=[_pulled(record.id, 7, 3, {"data.so_ban_sao": ["2", "4"]})])
+    assert [e.action for e in store.audit_trail(record.id)].count("sync.resolution") == 1
+
+
+def test_a_record_marked_a_duplicate_keeps_the_mark_in_store_search_and_edits(
+    store: Store,
+) -> None:
+    original = store.register_dossier("khai_sinh", birth(2), received_at=RECEIVED)
+    copy = store.register_dossier("khai_sinh", birth(2), received_at=RECEIVED, allow_duplicate=True)
+    assert copy.duplicate_of is None
+    decision = _pulled(copy.id, 8, 2, {"duplicate_of": [None, original.id]})
+    decision.update(kind="resolution", device_id="server", clerk="Nguyễn Văn An", reason="trùng")
+    _apply(store, changes=[decision], cursor="8.c" + "c" * 15)
+    marked = store.get_dossier(copy.id)
+    assert marked.duplicate_of == original.id
+    assert marked.record["duplicate_of"] == original.id
+    assert marked.status == "tiep_nhan"  # nothing is deleted or cancelled
+    assert store.get_dossier(original.id).duplicate_of is None
+    found = {s.id: s for s in store.search(birth(2)["tre_ten"])}
+    assert found[copy.id].duplicate_of == original.id
+    assert found[original.id].duplicate_of is None
+    # The clerk's later edits keep the mark; the clerk cannot set or clear it.
+    edited = store.update_dossier(copy.id, {"so_ban_sao": "3"})
+    assert edited.duplicate_of == original.id
+    with pytest.raises(StoreError, match="duplicate_of"):
+        store.update_dossier(copy.id, {"duplicate_of": ""})
 
 
 # -- pulled changes (were applied by a second module; now through the one page) ---------------

@@ -141,6 +141,24 @@ def server_cli(db: ServerDb, *args: str, check: bool = True) -> subprocess.Compl
     return result
 
 
+def motcua_cli(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``motcua --profile PROFILE ARGS…`` in its own process (password: :data:`PASSWORD`)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MOTCUA_PASSWORD": PASSWORD,
+        "MOTCUA_SCRYPT_LOG2N": "10",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "desktop.cli", "--profile", str(profile), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 class ServerProcess:
     """A real ``motcua-server serve`` process on 127.0.0.1."""
 

@@ -47,6 +47,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(403, json.dumps(error).encode(), "application/json")
         elif self.path == "/busy":
             self._answer(503, b'{"error": "busy", "code": "busy"}', "application/json")
+        elif self.path == "/cut-in-headers":  # the link drops before the headers end
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n")
+            self.wfile.flush()
+            self.close_connection = True
         else:
             self._answer(404, b"not found", "text/plain")
 
@@ -216,3 +220,38 @@ def test_retry_call_stops_at_once_on_a_refusal_and_after_max_attempts() -> None:
     with pytest.raises(TransportError):
         retry_call(offline, backoff=Backoff(), max_attempts=3, sleep=lambda s: None)
     assert calls == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            b'{"error": "device revoked: PC b\xe1\xbb\x8b m\xe1\xba\xa5t.", "code": "revoked"}',
+            "PC bị mất",
+        ),
+        (b'{"error": "refused", "code": "revoked", "reason": "m\xc3\xa1y c\xc5\xa9"}', "máy cũ"),
+        (b'{"error": "device revoked: revoked by provincial IT", "code": "revoked"}', None),
+        (b'{"error": "device revoked", "code": "revoked"}', None),
+    ],
+    ids=["in-message", "in-body", "default", "none"],
+)
+def test_a_revocation_tells_the_clerk_the_reason_provincial_it_gave(
+    body: bytes, reason: str | None
+) -> None:
+    from desktop.sync.errors import MSG_REVOKED, as_sync_error
+
+    error = as_sync_error(HttpError(403, body, "application/json"))
+    assert error.code == "revoked"
+    if reason is None:
+        assert error.clerk_message == MSG_REVOKED
+    else:
+        assert f"Lý do: {reason}." in error.clerk_message
+        assert "thu hồi" in error.clerk_message and "mã đăng ký mới" in error.clerk_message
+
+
+def test_an_answer_cut_inside_its_headers_is_a_cut_not_an_empty_answer(origin: str) -> None:
+    transport = HttpTransport(f"http://{origin}")
+    with pytest.raises(ConnectionFailed) as cut:
+        transport.post("/cut-in-headers", b"x")
+    assert cut.value.retryable and "cut short" in str(cut.value)
+    assert transport.post("/echo", b"abc").body == b"cba"  # the next request is fine

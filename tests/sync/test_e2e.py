@@ -9,9 +9,7 @@ registered twice and two dossiers with one register number are put in front of I
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from desktop.sync.status import SyncState
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
-from tests.sync.conftest import COMMUNE, OTHER_COMMUNE, PASSWORD, ROOT, Device
+from tests.sync.conftest import COMMUNE, OTHER_COMMUNE, Device, motcua_cli, server_records
 
 
 def records(device: Device) -> dict[str, dict[str, Any]]:
@@ -179,6 +177,39 @@ def test_a_revoked_device_is_refused_and_says_so(server, make_device) -> None:
     assert "thu hồi" in (status.last_error or "")
 
 
+def test_a_revoked_device_names_the_reason_stays_revoked_and_a_fresh_code_brings_it_back(
+    server, make_device
+) -> None:
+    a = make_device(server, "a")
+    assert a.sync().ok
+    server.cli("revoke", a.store.device_id, "--reason", "PC bị mất trộm")
+    waiting = a.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
+    assert a.sync().error_code == "revoked"
+    status = a.engine.status()
+    assert status.state is SyncState.REVOKED
+    assert status.last_error is not None
+    assert "thu hồi" in status.last_error and "Lý do: PC bị mất trộm." in status.last_error
+
+    # It stays so: the next syncs neither ask the server again nor lose the message, even offline.
+    sent = a.engine.transport.requests_sent
+    server.stop()
+    again = a.sync()
+    assert again.error_code == "revoked" and again.clerk_error == status.last_error
+    assert a.engine.transport.requests_sent == sent
+    assert a.engine.status() == status
+    server.start()
+    reopened = a.store.sync.state()
+    assert reopened.revoked and reopened.last_error == status.last_error
+
+    # Provincial IT issues a fresh code: the PC enrols again and sends what waited.
+    a.engine.enrol(server.url, server.enrol_code(), label="PC a")
+    report = a.sync()
+    assert report.ok and report.applied == 1
+    status = a.engine.status()
+    assert status.state is SyncState.SYNCED and status.last_error is None and status.pending == 0
+    assert waiting.id in server_records(server.db)
+
+
 def test_a_wrong_clock_is_flagged_and_still_syncs(server, make_device) -> None:
     import time
 
@@ -195,22 +226,9 @@ def test_a_wrong_clock_is_flagged_and_still_syncs(server, make_device) -> None:
 
 def test_command_line_enrol_sync_status(sqlite_server, tmp_path) -> None:
     profile = tmp_path / "cli-profile"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "MOTCUA_PASSWORD": PASSWORD,
-        "MOTCUA_SCRYPT_LOG2N": "10",
-    }
 
     def motcua(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "desktop.cli", "--profile", str(profile), *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return motcua_cli(profile, *args)
 
     assert motcua("init", "--commune", COMMUNE).returncode == 0
     status = json.loads(motcua("status", "--json").stdout)

@@ -347,3 +347,63 @@ def test_an_old_profile_with_the_server_address_in_the_database_still_syncs(
             )
             == 0
         )
+
+
+class RecordingTransport(HttpTransport):
+    """An HTTP transport that keeps every ``/sync`` body it sends (to open them in the test)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sync_bodies: list[bytes] = []
+
+    def request(self, method: str, path: str, body: bytes = b"", **options: Any) -> Any:
+        if path == "/sync":
+            self.sync_bodies.append(body)
+        return super().request(method, path, body, **options)
+
+
+def _sent_reports(server: Any, device: Device, transport: RecordingTransport) -> list[Any]:
+    """Open the recorded sync requests with the server's keys; return their reports."""
+    import json
+
+    from protocol import envelope, sealing
+
+    keys = device.engine.channel.keys
+    assert keys is not None
+    reports = []
+    for body in transport.sync_bodies:
+        opened = sealing.open_request(
+            envelope.parse(body), device_keys=keys.public(), server_keys=server.api().keys
+        )
+        reports.append(json.loads(opened.payload)["report"])
+    transport.sync_bodies.clear()
+    return reports
+
+
+def test_each_sync_request_reports_pending_changes_version_and_last_error(
+    sqlite_server, make_device
+) -> None:
+    from importlib import metadata
+
+    device = make_device(sqlite_server, "a", use_sessions=False)
+    transport = RecordingTransport(sqlite_server.url, policy=TEST_POLICY)
+    device.engine.channel.transport = transport
+    for i in range(2):
+        device.store.register_dossier("khai_sinh", birth(i), received_at=RECEIVED)
+    assert device.sync().ok
+    version = metadata.version("motcua")
+    assert _sent_reports(sqlite_server, device, transport) == [
+        {"pending": 2, "app_version": version, "last_error": None}
+    ]
+
+    sqlite_server.stop()
+    device.store.register_dossier("khai_sinh", birth(3), received_at=RECEIVED)
+    assert device.sync().error_code == "offline"
+    transport.sync_bodies.clear()  # the attempts that never arrived
+    sqlite_server.start()
+    assert device.sync().ok
+    (report,) = _sent_reports(sqlite_server, device, transport)
+    assert report == {"pending": 1, "app_version": version, "last_error": "offline"}
+    assert device.sync().ok
+    (quiet,) = _sent_reports(sqlite_server, device, transport)
+    assert quiet == {"pending": 0, "app_version": version, "last_error": None}

@@ -1,0 +1,75 @@
+"""Fixtures for the console's client: provincial profiles, the stub server, and the real servers.
+
+The real server fixtures (``server`` on SQLite and PostgreSQL, ``sqlite_server``, ``make_device``)
+are the sync tests' (tests/sync/conftest.py): the console talks to the same processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.store.store import Store
+from desktop.sync.client import TransportPolicy
+from tests.console.stub_server import StubServer
+from tests.sync.conftest import (  # noqa: F401 - fixtures for the end-to-end tests
+    fast_kdf,
+    make_device,
+    server,
+    server_db,
+    sqlite_db,
+    sqlite_server,
+)
+
+PASSWORD = "mật-khẩu-an"
+OPERATOR = "Nguyễn Văn An"
+#: Quick retries and a short read timeout, so a "lost answer" costs a second, not a minute.
+FAST_POLICY = TransportPolicy(
+    connect_timeout_s=2,
+    read_base_s=1.0,
+    read_bytes_per_s=10**9,
+    backoff_base_s=0.01,
+    backoff_max_s=0.02,
+    max_attempts=3,
+)
+
+
+@pytest.fixture
+def make_province(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """Make provincial profiles (``role="province"``, no commune): ``make_province(name)``."""
+    made: list[Store] = []
+
+    def make(name: str = "tinh") -> Store:
+        store = Store.create(
+            tmp_path / f"province-{name}",
+            commune="",
+            username="an",
+            password=PASSWORD,
+            full_name=OPERATOR,
+            role="province",
+        )
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def province(make_province: Callable[[str], Store]) -> Store:
+    """One provincial profile, not enrolled yet."""
+    return make_province("tinh")
+
+
+@pytest.fixture
+def stub() -> Iterator[StubServer]:
+    """The stub ``/admin`` server, running."""
+    running = StubServer()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
