@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     # Types only: the store and the printing key are loaded after sign-in, not at start-up.
+    from desktop.console.service import ConsoleService
     from desktop.printing.qr import Signer
     from desktop.store.store import Store
     from desktop.sync.report import SyncAttempt
@@ -90,6 +91,10 @@ def _ignore_navigate(screen_name: str, **kwargs: Any) -> None:
     """Drop a navigation request (used when no shell is there)."""
 
 
+def _ignore_console(console: ConsoleService) -> None:
+    """Drop a console link (used when no console shell is there to take it)."""
+
+
 def _nothing() -> None:
     """Do nothing."""
 
@@ -109,6 +114,10 @@ class Services:
         clerk: the signed-in clerk.
         lock: locks the window (back to sign-in; open forms keep their drafts).
         profile_dir: the profile directory (settings, database, scans).
+        console: provincial IT's link to the provincial server (``ConsoleService``), in a
+            provincial profile once it is enrolled as an operator; None for clerks.
+        attach_console: ``attach_console(console)`` hands a newly enrolled link to the
+            console's shell (which then rebuilds the screens that need it).
     """
 
     store: Store
@@ -120,6 +129,8 @@ class Services:
     clerk: Clerk = Clerk("", "")
     lock: Callable[[], None] = _nothing
     profile_dir: Path | None = None
+    console: ConsoleService | None = None
+    attach_console: Callable[[ConsoleService], None] = _ignore_console
 
     def sync_status(self) -> SyncStatus:
         """Return the sync status, or a "not enrolled" status when there is no sync object."""

@@ -237,6 +237,11 @@ class AppSession:
         self._open_shell(store, username)
 
     def _open_shell(self, store: Store, username: str) -> None:
+        from desktop.store.profile import ROLE_PROVINCE
+
+        if store.config.role == ROLE_PROVINCE:
+            self._open_console(store, username)
+            return
         from desktop.ui.shell import Shell
 
         try:
@@ -279,6 +284,69 @@ class AppSession:
             self.shell.prebuild()
         if self.on_shell_shown is not None:
             self.on_shell_shown(self.shell)
+
+    def _open_console(self, store: Store, username: str) -> None:
+        """Open provincial IT's console shell on a provincial profile (no sync engine)."""
+        from desktop.console.client import AdminClient
+        from desktop.console.enrolment import is_enrolled
+        from desktop.ui.console.shell import ConsoleShell
+
+        self.store = store
+        self.sync = None
+        self._drop_frame()
+        # Reading the operator keys is local and quick; every call to the server runs later,
+        # from the screens, on the task runner's workers.
+        console = AdminClient.from_store(store) if is_enrolled(store) else None
+        self.shell = ConsoleShell(
+            self.root,
+            console=console,
+            store=store,
+            tasks=self.tasks,
+            settings=self.settings,
+            clerk=clerk_of(store, username),
+            on_lock=self._shell_locked,
+            profile_dir=self.profile_dir,
+            idle_check_ms=self.idle_check_ms,
+        )
+        pending, self._pending_enrolment = self._pending_enrolment, None
+        self.shell.show()
+        self.state = "shell"
+        if pending is not None and console is None:
+            self._enrol_operator(store, *pending)
+        if self.on_shell_shown is not None:
+            self.on_shell_shown(self.shell)
+
+    def _enrol_operator(self, store: Store, server_url: str, code: str) -> None:
+        """Enrol the new provincial profile with the code typed in the wizard (a worker)."""
+        from desktop.console.service import ConsoleError
+        from desktop.ui.console.connect import connect_operator
+
+        shell = self.shell
+        assert shell is not None
+
+        def done(client: object) -> None:
+            from desktop.console.client import AdminClient
+
+            assert isinstance(client, AdminClient)
+            shell.services.attach_console(client)
+            shell.toast(f"Đã kết nối máy chủ tỉnh {client.server_url}.")
+            shell.navigate("conflicts")
+
+        def failed(error: BaseException) -> None:
+            reason = error.clerk_message if isinstance(error, ConsoleError) else error
+            shell.toast(f"Chưa kết nối được máy chủ tỉnh: {reason}", "warning")
+
+        label = f"CNTT tỉnh ({store.clerk})"
+        self.tasks.run(
+            connect_operator,
+            store,
+            server_url,
+            code,
+            label,
+            on_done=done,
+            on_error=failed,
+            description="Kết nối máy chủ tỉnh",
+        )
 
     def _sync_ready(self, sync: SyncService | None, store: Store) -> None:
         if sync is None:

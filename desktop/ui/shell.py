@@ -122,6 +122,17 @@ class Shell(ttk.Frame):
             screens (``desktop.ui.screens_dossier``).
     """
 
+    #: Left navigation: (screen name, label).
+    navigation: tuple[tuple[str, str], ...] = NAVIGATION
+    #: Keyboard shortcuts (see :data:`SHORTCUTS`); :meth:`_shortcut_actions` says what they do.
+    shortcuts: tuple[tuple[tuple[str, ...], str, str], ...] = SHORTCUTS
+    #: Screens registered by ``register_default_screens`` besides the dossier screens.
+    own_screens: dict[str, ScreenLoader] = _OWN_SCREENS
+    #: The screen shown first after sign-in.
+    home_screen = "dashboard"
+    #: What the status bar calls the signed-in person.
+    person_title = "Cán bộ"
+
     def __init__(
         self,
         root: tkinter.Tk,
@@ -152,7 +163,7 @@ class Shell(ttk.Frame):
             profile_dir=profile_dir,
         )
         self._factories: dict[str, ScreenFactory] = {}
-        self._titles: dict[str, str] = dict(NAVIGATION)
+        self._titles: dict[str, str] = dict(self.navigation)
         self._titles["dossier_detail"] = "Chi tiết hồ sơ"
         self._screens: dict[str, tkinter.Misc] = {}
         self.current: str | None = None
@@ -254,9 +265,9 @@ class Shell(ttk.Frame):
             names: the screens to build (default: every navigation entry).
             delay_ms: how long to wait before starting (let the first screen settle).
         """
-        wanted = names or tuple(n for n, _ in NAVIGATION)
+        wanted = names or tuple(n for n, _ in self.navigation)
         pending = [n for n in wanted if n in self._factories and n not in self._screens]
-        loaders = [_OWN_SCREENS[n] for n in pending if n in _OWN_SCREENS]
+        loaders = [self.own_screens[n] for n in pending if n in self.own_screens]
 
         def import_all() -> None:
             for load in loaders:
@@ -331,7 +342,7 @@ class Shell(ttk.Frame):
         self.pack(fill="both", expand=True)
         self._last_activity = time.monotonic()
         if self.current is None:
-            self.navigate("dashboard")
+            self.navigate(self.home_screen)
         self._schedule_idle_check()
 
     def touch(self, _event: object = None) -> None:
@@ -438,7 +449,7 @@ class Shell(ttk.Frame):
     # -- building ------------------------------------------------------------------------------
 
     def _register_default_screens(self) -> None:
-        for name, load in _OWN_SCREENS.items():
+        for name, load in self.own_screens.items():
             self.register_screen(name, lazy_factory(load))
         screens_dossier.register(self)
 
@@ -460,7 +471,7 @@ class Shell(ttk.Frame):
         sync_menu.add_command(label="Tình trạng đồng bộ", command=lambda: self.navigate("sync"))
         self.menubar.add_cascade(label="Đồng bộ", menu=sync_menu)
         help_menu = tkinter.Menu(self.menubar, tearoff=False)
-        for _sequences, keys, label in SHORTCUTS:
+        for _sequences, keys, label in self.shortcuts:
             help_menu.add_command(label=label, accelerator=keys, command=self._menu_action(keys))
         help_menu.add_separator()
         help_menu.add_command(label="Trợ giúp và phím tắt", command=lambda: self.navigate("help"))
@@ -473,7 +484,7 @@ class Shell(ttk.Frame):
         ttk.Separator(self).pack(side="bottom", fill="x")
         clerk = self.services.clerk
         self.clerk_label = ttk.Label(
-            status_bar, text=f"Cán bộ: {clerk.full_name or clerk.username}"
+            status_bar, text=f"{self.person_title}: {clerk.full_name or clerk.username}"
         )
         self.clerk_label.pack(side="left")
         self.busy_label = ttk.Label(status_bar, text="")
@@ -487,7 +498,7 @@ class Shell(ttk.Frame):
             nav, text="Một Cửa Xã", font="-size 13 -weight bold", bootstyle="@secondary"
         ).pack(anchor="w", pady=(0, 12), padx=4)
         self.nav_buttons: dict[str, ttk.Button] = {}
-        for name, label in NAVIGATION:
+        for name, label in self.navigation:
             button = ttk.Button(
                 nav,
                 text=label,
@@ -531,7 +542,7 @@ class Shell(ttk.Frame):
             self.busy_label.pack_forget()
 
     def _bind_shortcuts(self) -> None:
-        for sequences, keys, _label in SHORTCUTS:
+        for sequences, keys, _label in self.shortcuts:
             for sequence in sequences:
                 funcid = self.root.bind_all(sequence, self._shortcut_handler(keys), add="+")
                 self._bindings.append((sequence, funcid))
@@ -555,7 +566,11 @@ class Shell(ttk.Frame):
         return "break"
 
     def _run_shortcut(self, keys: str) -> None:
-        actions: dict[str, Callable[[], object]] = {
+        self._shortcut_actions()[keys]()
+
+    def _shortcut_actions(self) -> dict[str, Callable[[], object]]:
+        """Return what each shortcut of :attr:`shortcuts` does (keyed by its label)."""
+        return {
             "Ctrl+N": lambda: self.navigate("new_dossier"),
             "Ctrl+F": lambda: self.navigate("search"),
             "Ctrl+S": self._save_current,
@@ -563,7 +578,6 @@ class Shell(ttk.Frame):
             "Ctrl+L": self.lock,
             "F1": lambda: self.navigate("help"),
         }
-        actions[keys]()
 
     def _save_current(self) -> None:
         screen = self.current_screen

@@ -42,12 +42,15 @@ def profile_usernames(profile_dir: Path) -> list[str]:
 
 
 def commune_label(profile_dir: Path) -> str:
-    """Return "Xã … (code)" for the profile's commune, or "" when unknown."""
+    """Return "Xã … (code)" for the profile's commune (the console's line for a provincial one)."""
     from desktop.forms.reference import commune_by_code
-    from desktop.store.profile import load_config
+    from desktop.store.profile import ROLE_PROVINCE, load_config
 
     try:
-        code = load_config(Path(profile_dir)).commune
+        config = load_config(Path(profile_dir))
+        if config.role == ROLE_PROVINCE:
+            return "Quản trị của CNTT tỉnh"
+        code = config.commune
         commune = commune_by_code(code)
         return f"{commune.name} ({code})" if commune else code
     except Exception:  # only the commune line of the sign-in card is missing then
