@@ -1,7 +1,7 @@
 ; Một Cửa Xã: the Windows setup program (NSIS 3, 64-bit Unicode stub).
 ;
 ; Built by installer/build_windows.py, which passes:
-;   VERSION  the app's version (0.1.0)     PAYLOAD  the folder to install (python\, motcua.cmd)
+;   VERSION  the app's version (0.2.0)     PAYLOAD  the folder to install (python\, motcua.cmd)
 ;   OUTFILE  the setup .exe to write        COMPRESSOR  lzma (release) or zlib (fast test builds)
 ;   PYTHON_OPTIONS  options of every start of the installed Python (-X utf8)
 ;
