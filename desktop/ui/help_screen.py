@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import tkinter
+from collections.abc import Sequence
 
 import ttkbootstrap as ttk
 
 from desktop.ui.services import Services
+
+
+def key_table(master: tkinter.Misc, rows: Sequence[tuple[str, str]]) -> ttk.Frame:
+    """Return a packed two-column table: keys in bold, then what they do."""
+    table = ttk.Frame(master, padding=(0, 6))
+    table.pack(anchor="w")
+    for row, (keys, label) in enumerate(rows):
+        ttk.Label(table, text=keys, width=16, font="-weight bold").grid(
+            row=row, column=0, sticky="w", pady=2
+        )
+        ttk.Label(table, text=label).grid(row=row, column=1, sticky="w", pady=2)
+    return table
 
 
 class HelpScreen(ttk.Frame):
@@ -18,25 +31,12 @@ class HelpScreen(ttk.Frame):
         from desktop.ui.shell import SHORTCUTS
 
         ttk.Label(self, text="Phím tắt", font="-size 12 -weight bold").pack(anchor="w")
-        table = ttk.Frame(self, padding=(0, 6))
-        table.pack(anchor="w")
-        self.rows: list[tuple[str, str]] = []
-        for row, (_sequences, keys, label) in enumerate(SHORTCUTS):
-            ttk.Label(table, text=keys, width=10, font="-weight bold").grid(
-                row=row, column=0, sticky="w", pady=2
-            )
-            ttk.Label(table, text=label).grid(row=row, column=1, sticky="w", pady=2)
-            self.rows.append((keys, label))
-        extra = (
+        self.rows: list[tuple[str, str]] = [(keys, label) for _seq, keys, label in SHORTCUTS]
+        self.rows += [
             ("Tab / Shift+Tab", "Chuyển sang ô nhập kế tiếp / trước"),
             ("Enter", "Lưu hồ sơ khi đang ở ô nhập cuối"),
-        )
-        for offset, (keys, label) in enumerate(extra, start=len(SHORTCUTS)):
-            ttk.Label(table, text=keys, width=16, font="-weight bold").grid(
-                row=offset, column=0, sticky="w", pady=2
-            )
-            ttk.Label(table, text=label).grid(row=offset, column=1, sticky="w", pady=2)
-            self.rows.append((keys, label))
+        ]
+        key_table(self, self.rows)
         ttk.Separator(self).pack(fill="x", pady=10)
         ttk.Label(self, text="Cần giúp đỡ?", font="-size 12 -weight bold").pack(anchor="w")
         ttk.Label(

@@ -6,6 +6,7 @@ import tkinter
 
 import ttkbootstrap as ttk
 
+from desktop.ui.help_screen import key_table
 from desktop.ui.services import Services
 
 #: What each screen is for, in the order of the navigation.
@@ -27,24 +28,11 @@ class ConsoleHelpScreen(ttk.Frame):
         from desktop.ui.console.shell import CONSOLE_SHORTCUTS
 
         ttk.Label(self, text="Phím tắt", font="-size 12 -weight bold").pack(anchor="w")
-        table = ttk.Frame(self, padding=(0, 6))
-        table.pack(anchor="w")
-        self.rows: list[tuple[str, str]] = []
-        for row, (_sequences, keys, label) in enumerate(CONSOLE_SHORTCUTS):
-            ttk.Label(table, text=keys, width=10, font="-weight bold").grid(
-                row=row, column=0, sticky="w", pady=2
-            )
-            ttk.Label(table, text=label).grid(row=row, column=1, sticky="w", pady=2)
-            self.rows.append((keys, label))
+        self.rows = [(keys, label) for _sequences, keys, label in CONSOLE_SHORTCUTS]
+        key_table(self, self.rows)
         ttk.Separator(self).pack(fill="x", pady=10)
         ttk.Label(self, text="Các màn hình", font="-size 12 -weight bold").pack(anchor="w")
-        screens = ttk.Frame(self, padding=(0, 6))
-        screens.pack(anchor="w")
-        for row, (name, text) in enumerate(SCREEN_HELP):
-            ttk.Label(screens, text=name, width=20, font="-weight bold").grid(
-                row=row, column=0, sticky="w", pady=2
-            )
-            ttk.Label(screens, text=text).grid(row=row, column=1, sticky="w", pady=2)
+        key_table(self, SCREEN_HELP)
         ttk.Label(
             self,
             wraplength=760,
