@@ -61,7 +61,7 @@ def _env() -> dict[str, str]:
 def make_profile(profile: Path, size: int) -> dict[str, Any]:
     """Create a profile holding ``size`` finished dossiers plus 30 open demo ones."""
     from bench.store_bench import bulk_fill
-    from desktop.demo import seed_store
+    from desktop.demo.dossiers import seed_store
     from desktop.store.store import Store
 
     started = time.perf_counter()

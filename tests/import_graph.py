@@ -39,6 +39,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.console",
         "protocol",
     ),
+    # The console's screens read the admin answers' shapes and names (``protocol.admin``).
     "desktop.ui": (
         "desktop.forms",
         "desktop.store",
@@ -46,6 +47,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "desktop.printing",
         "desktop.console",
         "desktop.ui",
+        "protocol",
     ),
     "desktop.cli": (
         "desktop.forms",

@@ -1,12 +1,19 @@
 """The first-run wizard an installer fills in on a new PC.
 
-Four steps, all by keyboard (Enter = next, Escape = back, Tab between fields):
+Five steps, all by keyboard (Enter = next, Escape = back, Tab between fields):
 
-1. the commune, found by typing part of its name among Lào Cai's 99 units;
-2. the provincial server address and enrolment code — both optional: the app works fully
-   before enrolment and syncs later;
-3. the first clerk account (username, full name, password twice);
-4. a summary; Enter creates the encrypted profile (``Store.create``) on a worker thread.
+1. the role («Vai trò», :mod:`desktop.ui.first_run_steps`): a commune's PC, where clerks
+   register civil status (the default), or provincial IT's console — Up/Down or 1/2;
+2. the commune, found by typing part of its name among Lào Cai's 99 units (skipped for the
+   province: its profile belongs to no commune);
+3. the provincial server address and the code — a device enrolment code for a commune, an
+   operator code (``motcua-server operator-code``) for the province; both optional: a commune
+   works fully before enrolment and syncs later, the console's "Kết nối máy chủ" screen
+   connects later;
+4. the first account (username, full name, password twice): a clerk, or provincial IT;
+5. a summary of what will be created; Enter creates the encrypted profile (``Store.create``
+   with the role) on a worker thread. The session then enrols the PC in the background when a
+   server and a code were given.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import ttkbootstrap as ttk
 
+from desktop.store.profile import ROLE_COMMUNE, ROLE_PROVINCE
+from desktop.ui.first_run_steps import ROLE_WORDS, STEP_TITLES, RoleChoice
 from desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -39,12 +48,14 @@ class FirstRunResult:
 
     Attributes:
         store: the newly created, open store.
-        commune_code: the chosen commune's code.
-        commune_name: its name.
-        username: the first clerk's login.
-        full_name: the first clerk's full name.
+        commune_code: the chosen commune's code ("" for the province).
+        commune_name: its name ("" for the province).
+        username: the first clerk's (or provincial IT's) login.
+        full_name: their full name.
         server_url: the server address ("" when skipped).
-        enrolment_code: the one-time enrolment code ("" when skipped).
+        enrolment_code: the one-time code ("" when skipped): a device's enrolment code for a
+            commune, an operator code for the province.
+        role: ``commune`` or ``province`` (``desktop.store.profile.ROLES``).
     """
 
     store: Store
@@ -54,26 +65,48 @@ class FirstRunResult:
     full_name: str
     server_url: str = ""
     enrolment_code: str = ""
+    role: str = ROLE_COMMUNE
 
 
 class CreateStore(Protocol):
     """Creates the encrypted profile (``Store.create``'s keyword arguments)."""
 
     def __call__(
-        self, profile_dir: Path, *, commune: str, username: str, password: str, full_name: str
+        self,
+        profile_dir: Path,
+        *,
+        commune: str,
+        username: str,
+        password: str,
+        full_name: str,
+        role: str = ROLE_COMMUNE,
     ) -> Store:
         """Create the profile and return its open store."""
         ...
 
 
 def default_create_store(
-    profile_dir: Path, *, commune: str, username: str, password: str, full_name: str
+    profile_dir: Path,
+    *,
+    commune: str,
+    username: str,
+    password: str,
+    full_name: str,
+    role: str = ROLE_COMMUNE,
 ) -> Store:
-    """Create the profile with the store layer (runs on a worker thread)."""
+    """Create the profile with the store layer (runs on a worker thread).
+
+    ``role="province"`` makes provincial IT's console profile (``commune`` is then "").
+    """
     from desktop.store.store import Store
 
     return Store.create(
-        profile_dir, commune=commune, username=username, password=password, full_name=full_name
+        profile_dir,
+        commune=commune,
+        username=username,
+        password=password,
+        full_name=full_name,
+        role=role,
     )
 
 
@@ -109,10 +142,12 @@ class FirstRunWizard(ttk.Frame):
         profile_dir: where to create the profile.
         tasks: the task runner (profile creation derives keys: it takes a moment).
         on_done: called on the Tk thread with a ``FirstRunResult``.
-        create_store: ``create_store(profile_dir, commune=, username=, password=, full_name=)``.
-    """
+        create_store: ``create_store(profile_dir, commune=, username=, password=, full_name=,
+            role=)``.
 
-    STEPS = ("Xã", "Máy chủ tỉnh", "Tài khoản", "Xác nhận")
+    ``step`` is the index of the shown step in the chosen role's path (``steps``), ``page`` its
+    name: "role", "commune" (communes only), "server", "account", "summary".
+    """
 
     def __init__(
         self,
@@ -123,7 +158,7 @@ class FirstRunWizard(ttk.Frame):
         on_done: Callable[[FirstRunResult], object],
         create_store: CreateStore = default_create_store,
     ) -> None:
-        """Build the four steps and show the first."""
+        """Build the steps and show the first (the role)."""
         super().__init__(master, padding=30)
         self.profile_dir = Path(profile_dir)
         self.tasks = tasks
@@ -155,15 +190,18 @@ class FirstRunWizard(ttk.Frame):
         )
         self.next_button.pack(side="right")
 
-        self.pages = [
-            self._build_commune(),
-            self._build_server(),
-            self._build_account(),
-            self._build_summary(),
-        ]
+        self.role_choice = RoleChoice(self.body, on_change=self._role_changed, on_next=self.next)
+        self.pages: dict[str, ttk.Frame] = {
+            "role": self.role_choice,
+            "commune": self._build_commune(),
+            "server": self._build_server(),
+            "account": self._build_account(),
+            "summary": self._build_summary(),
+        }
         self.bind_all("<Return>", self._on_return, add="+")
         self.bind_all("<KP_Enter>", self._on_return, add="+")
         self.bind_all("<Escape>", self._on_escape, add="+")
+        self._role_changed(ROLE_COMMUNE)
         self._show_step(0)
 
     # -- pages -------------------------------------------------------------------------------
@@ -194,33 +232,26 @@ class FirstRunWizard(ttk.Frame):
 
     def _build_server(self) -> ttk.Frame:
         page = ttk.Frame(self.body)
-        ttk.Label(
-            page,
-            text=(
-                "Địa chỉ máy chủ đồng bộ của tỉnh và mã đăng ký máy do CNTT tỉnh cấp.\n"
-                "Có thể để trống: máy vẫn làm việc đầy đủ khi chưa có mạng và sẽ đăng ký sau."
-            ),
-            justify="left",
-        ).pack(anchor="w")
+        self.server_intro = ttk.Label(page, text="", justify="left")
+        self.server_intro.pack(anchor="w")
         form = ttk.Frame(page)
         form.pack(anchor="w", pady=10)
-        ttk.Label(form, text="Địa chỉ máy chủ").grid(
-            row=0, column=0, sticky="w", padx=(0, 10), pady=4
-        )
+        self.server_label = ttk.Label(form, text="")
+        self.server_label.grid(row=0, column=0, sticky="w", padx=(0, 10), pady=4)
         self.server_var = tkinter.StringVar(self)
         self.server_entry = ttk.Entry(form, textvariable=self.server_var, width=44)
         self.server_entry.grid(row=0, column=1, sticky="w")
-        ttk.Label(form, text="Mã đăng ký máy").grid(
-            row=1, column=0, sticky="w", padx=(0, 10), pady=4
-        )
+        self.code_label = ttk.Label(form, text="", justify="left")
+        self.code_label.grid(row=1, column=0, sticky="w", padx=(0, 10), pady=4)
         self.code_var = tkinter.StringVar(self)
         self.code_entry = ttk.Entry(form, textvariable=self.code_var, width=24)
-        self.code_entry.grid(row=1, column=1, sticky="w")
+        self.code_entry.grid(row=1, column=1, sticky="nw", pady=4)
         return page
 
     def _build_account(self) -> ttk.Frame:
         page = ttk.Frame(self.body)
-        ttk.Label(page, text="Tài khoản của cán bộ tư pháp - hộ tịch đầu tiên:").pack(anchor="w")
+        self.account_intro = ttk.Label(page, text="")
+        self.account_intro.pack(anchor="w")
         form = ttk.Frame(page)
         form.pack(anchor="w", pady=10)
         self.account_vars: dict[str, tkinter.StringVar] = {}
@@ -243,17 +274,13 @@ class FirstRunWizard(ttk.Frame):
             error.grid(row=2 * row + 1, column=1, sticky="w")
             self.account_vars[name], self.account_entries[name] = var, entry
             self.account_errors[name] = error
-        ttk.Label(
-            page,
-            text="Mật khẩu mở khoá dữ liệu đã mã hoá trên máy. Hãy ghi nhớ; CNTT tỉnh có thể khôi phục bằng khoá dự phòng.",
-            bootstyle="secondary",
-            wraplength=700,
-        ).pack(anchor="w")
+        self.account_hint = ttk.Label(page, text="", bootstyle="secondary", wraplength=700)
+        self.account_hint.pack(anchor="w")
         return page
 
     def _build_summary(self) -> ttk.Frame:
         page = ttk.Frame(self.body)
-        self.summary = ttk.Label(page, text="", justify="left", font="-size 11")
+        self.summary = ttk.Label(page, text="", justify="left", font="-size 11", wraplength=760)
         self.summary.pack(anchor="w")
         ttk.Label(
             page, text="Bấm Enter (hoặc «Tạo hồ sơ máy») để hoàn tất.", bootstyle="secondary"
@@ -262,67 +289,108 @@ class FirstRunWizard(ttk.Frame):
 
     # -- navigation --------------------------------------------------------------------------
 
+    @property
+    def role(self) -> str:
+        """The role chosen on the first step (``commune`` or ``province``)."""
+        return self.role_choice.role
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The chosen role's steps, by name."""
+        return ROLE_WORDS[self.role].steps
+
+    @property
+    def page(self) -> str:
+        """The name of the step shown now."""
+        return self.steps[self.step]
+
+    def _role_changed(self, role: str) -> None:
+        """Say the chosen role's words on the later steps (and its step count)."""
+        words = ROLE_WORDS[role]
+        self.server_intro.configure(text=words.server_intro)
+        self.server_label.configure(text=words.server_label)
+        self.code_label.configure(text=words.code_label)
+        self.account_intro.configure(text=words.account_intro)
+        self.account_hint.configure(text=words.account_hint)
+        self._show_step_label()
+
+    def _show_step_label(self) -> None:
+        title = STEP_TITLES[self.page]
+        self.step_label.configure(text=f"Bước {self.step + 1}/{len(self.steps)}: {title}")
+
     def _show_step(self, step: int) -> None:
-        for page in self.pages:
-            page.pack_forget()
+        for frame in self.pages.values():
+            frame.pack_forget()
         self.step = step
-        self.pages[step].pack(fill="both", expand=True)
-        self.step_label.configure(text=f"Bước {step + 1}/{len(self.STEPS)}: {self.STEPS[step]}")
+        page = self.page
+        self.pages[page].pack(fill="both", expand=True)
+        self._show_step_label()
         self.message.configure(text="")
         self.back_button.configure(state="normal" if step else "disabled")
-        last = step == len(self.STEPS) - 1
+        last = page == "summary"
         self.next_button.configure(text="Tạo hồ sơ máy (Enter)" if last else "Tiếp (Enter) →")
-        focus = {0: self.commune_entry, 1: self.server_entry, 2: self.account_entries["full_name"]}
-        widget = focus.get(step, self.next_button)
-        widget.focus_set()
-        if step == 3:
+        if page == "role":
+            self.role_choice.focus_choice()
+        else:
+            focus = {
+                "commune": self.commune_entry,
+                "server": self.server_entry,
+                "account": self.account_entries["full_name"],
+            }
+            focus.get(page, self.next_button).focus_set()
+        if last:
             self.summary.configure(text=self._summary_text())
 
     def next(self) -> None:
         """Check the current step and go on (or create the profile on the last step)."""
         if self.creating:
             return
-        if self.step == 0:
+        page = self.page
+        if page == "role":
+            self._role_changed(self.role)
+        elif page == "commune":
             if not self._pick_selected(default_first=True):
                 self.message.configure(
                     text="Hãy chọn một xã trong danh sách (gõ tên rồi bấm Enter)."
                 )
                 return
-        elif self.step == 1:
+        elif page == "server":
             problem = check_server(self.server_var.get())
             if problem:
                 self.message.configure(text=problem)
                 self.server_entry.focus_set()
                 return
-        elif self.step == 2:
-            errors = check_account(
-                **{
-                    k: v.get().strip() if k in ("username", "full_name") else v.get()
-                    for k, v in self.account_vars.items()
-                }
-            )
-            for name, label in self.account_errors.items():
-                label.configure(text=errors.get(name, ""))
-            if errors:
-                self.account_entries[next(iter(errors))].focus_set()
-                self.message.configure(text="Hãy sửa các ô báo đỏ.")
+        elif page == "account":
+            if not self._account_ok():
                 return
-        elif self.step == 3:
+        else:
             self._create()
             return
         self._show_step(self.step + 1)
 
+    def _account_ok(self) -> bool:
+        """Check the account fields; mark the wrong ones and focus the first."""
+        errors = check_account(
+            **{
+                k: v.get().strip() if k in ("username", "full_name") else v.get()
+                for k, v in self.account_vars.items()
+            }
+        )
+        for name, label in self.account_errors.items():
+            label.configure(text=errors.get(name, ""))
+        if errors:
+            self.account_entries[next(iter(errors))].focus_set()
+            self.message.configure(text="Hãy sửa các ô báo đỏ.")
+        return not errors
+
     def back(self) -> None:
-        """Go back one step (nothing typed is lost)."""
+        """Go back one step (nothing typed or chosen is lost)."""
         if self.step and not self.creating:
             self._show_step(self.step - 1)
 
     def _on_return(self, event: tkinter.Event[Any]) -> str | None:
         if not self.winfo_ismapped():
             return None
-        if self.step == 0 and event.widget is self.commune_list:
-            self.next()
-            return "break"
         if event.widget is self.back_button:
             self.back()
             return "break"
@@ -371,17 +439,39 @@ class FirstRunWizard(ttk.Frame):
     # -- creation --------------------------------------------------------------------------------
 
     def _summary_text(self) -> str:
-        commune = f"{self.commune.name} ({self.commune.code})" if self.commune else "—"
-        server = self.server_var.get().strip() or "chưa có — đồng bộ sau"
-        code = "có" if self.code_var.get().strip() else "chưa có"
-        return (
-            f"Xã/phường:  {commune}\n"
-            f"Máy chủ tỉnh:  {server}\n"
-            f"Mã đăng ký máy:  {code}\n"
-            f"Cán bộ:  {self.account_vars['full_name'].get().strip()} "
-            f"(đăng nhập: {self.account_vars['username'].get().strip()})\n"
-            f"Thư mục dữ liệu:  {self.profile_dir}"
+        words = ROLE_WORDS[self.role]
+        server = self.server_var.get().strip()
+        code = bool(self.code_var.get().strip())
+        person = (
+            f"{self.account_vars['full_name'].get().strip()} "
+            f"(đăng nhập: {self.account_vars['username'].get().strip()})"
         )
+        if self.role == ROLE_PROVINCE:
+            later = "kết nối sau ở màn hình «Kết nối máy chủ»"
+            if code and server:
+                enrol = "có — máy kết nối với máy chủ tỉnh ngay sau khi tạo"
+            else:
+                enrol = f"có, nhưng chưa có địa chỉ máy chủ — {later}" if code else "chưa có"
+            lines = [
+                "Vai trò:  Máy của CNTT tỉnh — quản trị xung đột, thiết bị, thống kê",
+                f"Máy chủ tỉnh:  {server or 'chưa có — ' + later}",
+                f"Mã đăng ký CNTT tỉnh:  {enrol}",
+            ]
+        else:
+            commune = f"{self.commune.name} ({self.commune.code})" if self.commune else "—"
+            lines = [
+                "Vai trò:  Máy của xã — cán bộ một cửa đăng ký hộ tịch",
+                f"Xã/phường:  {commune}",
+                f"Máy chủ tỉnh:  {server or 'chưa có — đồng bộ sau'}",
+                f"Mã đăng ký máy:  {'có' if code else 'chưa có'}",
+            ]
+        lines += [
+            f"{words.person}:  {person}",
+            f"Thư mục dữ liệu:  {self.profile_dir}",
+            "",
+            words.creates,
+        ]
+        return "\n".join(lines)
 
     def _create(self) -> None:
         self.creating = True
@@ -393,32 +483,36 @@ class FirstRunWizard(ttk.Frame):
         username = self.account_vars["username"].get().strip()
         full_name = self.account_vars["full_name"].get().strip()
         password = self.account_vars["password"].get()
-        chosen = self.commune
-        assert chosen is not None  # the first step cannot be left without a commune
+        role = self.role
+        chosen = self.commune if role == ROLE_COMMUNE else None
+        # The commune step cannot be left without a commune; the province has none.
+        assert chosen is not None or role == ROLE_PROVINCE
         self.tasks.run(
             lambda: self.create_store(
                 self.profile_dir,
-                commune=chosen.code,
+                commune=chosen.code if chosen else "",
                 username=username,
                 password=password,
                 full_name=full_name,
+                role=role,
             ),
-            on_done=lambda store: self._created(store, chosen),
+            on_done=lambda store: self._created(store, chosen, role),
             on_error=self._failed,
             description="Tạo hồ sơ máy",
         )
 
-    def _created(self, store: Store, commune: Commune) -> None:
+    def _created(self, store: Store, commune: Commune | None, role: str) -> None:
         self.creating = False
         self.progress.stop()
         result = FirstRunResult(
             store=store,
-            commune_code=commune.code,
-            commune_name=commune.name,
+            commune_code=commune.code if commune else "",
+            commune_name=commune.name if commune else "",
             username=self.account_vars["username"].get().strip(),
             full_name=self.account_vars["full_name"].get().strip(),
             server_url=self.server_var.get().strip(),
             enrolment_code=self.code_var.get().strip(),
+            role=role,
         )
         self.on_done(result)
 

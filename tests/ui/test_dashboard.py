@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from desktop.demo import demo_dossiers, seed_store
+from desktop.demo.dossiers import demo_dossiers, seed_store
 from desktop.forms.dates import format_datetime_vn
 from desktop.ui.dashboard import DashboardScreen, today_heading
 from desktop.ui.services import Clerk

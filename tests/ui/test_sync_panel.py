@@ -114,7 +114,7 @@ def shell(root, tasks, store, profile_dir):
 
 @pytest.mark.gui
 def test_panel_shows_errors_history_and_counts(gui, shell, store) -> None:
-    from desktop.demo import seed_store
+    from desktop.demo.dossiers import seed_store
 
     seed_store(store, 3)
     sync = HistorySync(

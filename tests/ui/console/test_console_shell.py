@@ -74,7 +74,11 @@ def test_a_provincial_profile_connects_with_an_operator_code_and_keeps_it(
         assert [o["name"] for o in operators] == [OPERATOR]
         gui.screenshot("console-connected")
 
-        for keys, name in (("ctrl+3", "devices"), ("ctrl+5", "statistics"), ("ctrl+1", "conflicts")):
+        for keys, name in (
+            ("ctrl+3", "devices"),
+            ("ctrl+5", "statistics"),
+            ("ctrl+1", "conflicts"),
+        ):
             gui.focus(shell.nav_buttons["help"])
             gui.press_keys(keys)
             gui.wait_until(lambda name=name: shell.current == name)

@@ -1,20 +1,10 @@
-"""The demo: a ready-to-try commune with a demo clerk, dossiers and an embedded server.
+"""The demo commune's data: its clerk, and valid dossiers of the four procedures.
 
-``python -m desktop.demo`` (what ``scripts/demo`` runs):
-
-1. creates ``./demo-profile`` on first run for a Lào Cai commune (Xã Khao Mang, 04465), with
-   the clerk "demo" / password "demo" (printed on the console) and about 30 dossiers of the
-   four procedures spread over the last weeks, so the dashboard is not empty;
-2. starts the provincial sync server embedded on SQLite (``server.embedded.start_server``)
-   and enrols the demo device to it;
-3. runs the app on that profile.
-
-``demo_dossiers`` is also used by tests and benchmarks to fill stores with valid data.
+``demo_dossiers`` and ``seed_store`` are also used by tests and benchmarks to fill stores.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import random
@@ -28,7 +18,6 @@ from desktop.store.errors import StoreError
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
-    from server.embedded import RunningServer
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +100,11 @@ def _birth_case(rng: random.Random, today: dt.date) -> dict[str, str]:
         "giay_chung_sinh_so": f"GCS-{rng.randrange(1, 999)}/{child_born.year}",
         "so_ban_sao": str(rng.randint(1, 3)),
     }
+
+
+def demo_birth(seed: int, today: dt.date | None = None) -> dict[str, str]:
+    """Return one valid birth registration's fields (the same for the same seed and day)."""
+    return _birth_case(random.Random(seed), today or dt.date.today())
 
 
 def _death_case(rng: random.Random, today: dt.date) -> dict[str, str]:
@@ -294,82 +288,3 @@ def ensure_demo_profile(profile_dir: Path, *, count: int = 30) -> bool:
     finally:
         store.close()
     return True
-
-
-DEMO_SERVER_PORT = 8765  # fixed so the enrolled device finds the server on every run
-
-
-def start_embedded_server(data_dir: Path) -> RunningServer | None:
-    """Start the provincial server on SQLite; return it, or None when it cannot start."""
-    from server.embedded import start_server  # the server's libraries load only for the demo
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{(data_dir / 'server.db').absolute()}"
-    for port in (DEMO_SERVER_PORT, 0):
-        try:
-            return start_server(db_url, port=port)
-        except OSError:
-            continue  # the fixed port is taken: use any free one
-        except Exception as exc:
-            print(f"Không khởi động được máy chủ nhúng ({exc}); ứng dụng chạy ngoại tuyến.")
-            return None
-    return None
-
-
-def enrol_demo_device(profile_dir: Path, server: RunningServer | None) -> None:
-    """Enrol the demo device to the embedded server unless it already is (same address)."""
-    if server is None:
-        return
-    from desktop.store.store import Store
-    from desktop.sync.engine import SyncEngine
-    from server.service import SyncServer
-
-    provincial = server.server
-    assert isinstance(provincial, SyncServer)
-    store = Store.open(profile_dir, DEMO_USER, DEMO_PASSWORD)
-    try:
-        engine = SyncEngine(store)
-        try:
-            if engine.enrolled and engine.server_url == server.url:
-                return
-            code = provincial.issue_code(DEMO_COMMUNE)
-            engine.enrol(server.url, code, label="demo")
-            store.update_config(server_url=server.url)
-            print(f"Đã đăng ký máy trình diễn với máy chủ tỉnh nhúng tại {server.url}")
-        finally:
-            engine.close()
-    except Exception as exc:  # the demo goes on offline, as a commune without network would
-        print(f"Chưa đăng ký được máy với máy chủ nhúng ({exc}); ứng dụng vẫn chạy ngoại tuyến.")
-    finally:
-        store.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Prepare the demo profile and server, then run the app."""
-    parser = argparse.ArgumentParser(prog="python -m desktop.demo", description=__doc__)
-    parser.add_argument("--profile", type=Path, default=DEMO_PROFILE, help="%(default)s")
-    parser.add_argument("--dossiers", type=int, default=30, help="%(default)s")
-    parser.add_argument("--no-server", action="store_true", help="do not start the server")
-    args, rest = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    profile_dir = args.profile.absolute()
-    created = ensure_demo_profile(profile_dir, count=args.dossiers)
-    print("=" * 60)
-    print(f"Hồ sơ trình diễn: {profile_dir}{' (mới tạo)' if created else ''}")
-    print(f"Đăng nhập:  tên «{DEMO_USER}», mật khẩu «{DEMO_PASSWORD}»")
-    print("=" * 60)
-    server = None
-    if not args.no_server:
-        server = start_embedded_server(profile_dir.parent / "demo-server")
-        enrol_demo_device(profile_dir, server)
-    try:
-        from desktop.app import main as app_main
-
-        return app_main(["--profile", str(profile_dir), *rest])
-    finally:
-        if server is not None:
-            server.stop()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
