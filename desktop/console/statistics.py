@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from desktop.forms.lifecycle import STATUSES, status_label
 from desktop.forms.procedures import PROCEDURES, procedure_title
 from desktop.forms.reference import commune_by_code
+from desktop.forms.vietnamese import collation_key
 from protocol.admin import StatsRow
 
 __all__ = [
@@ -107,7 +108,7 @@ def by_commune_and_procedure(rows: Sequence[StatsRow]) -> Table:
         rows,
         lambda r: r["commune"],
         commune_name,
-        lambda codes: sorted(codes, key=commune_name),
+        lambda codes: sorted(codes, key=lambda code: collation_key(commune_name(code))),
     )
     return Table(
         "xa_thu_tuc",

@@ -45,6 +45,14 @@ def test_per_commune_and_procedure_with_totals() -> None:
     assert rows[TOTAL][-1] == 11
 
 
+def test_communes_are_listed_in_vietnamese_alphabetical_order() -> None:
+    # Đ comes after D, and "Phường Âu Lâu" after "Phường A…" but before "Phường B…":
+    # code-point order would put both after every other name.
+    cube = [_row(code, "khai_sinh", 1) for code in ("04399", "03106", "04543", "02707")]
+    names = [row[0] for row in by_commune_and_procedure(cube).rows[:-1]]
+    assert names == ["Phường Âu Lâu", "Xã Dền Sáng", "Xã Dương Quỳ", "Xã Đông Cuông"]
+
+
 def test_timeliness_counts_registration_and_processing() -> None:
     table = timeliness(CUBE)
     total = table.rows[-1]
