@@ -46,8 +46,8 @@ def test_per_commune_and_procedure_with_totals() -> None:
 
 
 def test_communes_are_listed_in_vietnamese_alphabetical_order() -> None:
-    # Đ comes after D, and "Phường Âu Lâu" after "Phường A…" but before "Phường B…":
-    # code-point order would put both after every other name.
+    # Vietnamese order puts "Dền" (e) before "Dương" (ư) and Đ after D; code-point order puts
+    # ư (U+01B0) before ề (U+1EC1).
     cube = [_row(code, "khai_sinh", 1) for code in ("04399", "03106", "04543", "02707")]
     names = [row[0] for row in by_commune_and_procedure(cube).rows[:-1]]
     assert names == ["Phường Âu Lâu", "Xã Dền Sáng", "Xã Dương Quỳ", "Xã Đông Cuông"]
