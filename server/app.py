@@ -8,6 +8,7 @@ status; a busy database becomes 503. Bodies are never logged.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import OperationalError
@@ -21,7 +22,7 @@ from protocol import admin, errors, limits, wire
 from server.errors import ApiError, BadRequest
 from server.service import SyncServer
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "listening_socket"]
 
 log = logging.getLogger("motcua.server")
 
@@ -29,6 +30,19 @@ OCTET = "application/octet-stream"
 #: Seconds an idle HTTP connection stays open: longer than a sync's gaps, so weak links
 #: (600 ms per handshake on 2G) reuse one connection.
 KEEP_ALIVE_S = 60
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Return a TCP socket bound to ``host:port`` (port 0: any free one) for uvicorn to serve.
+
+    The protocol is named (``IPPROTO_TCP``) on purpose: asyncio turns Nagle's algorithm off on
+    accepted connections only for sockets whose ``proto`` says TCP, and with it on, every answer
+    after the first on a kept-alive connection waited ~40 ms for the client's delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 #: A request handler of :class:`SyncServer`: takes the request's parts, returns sealed bytes.

@@ -66,17 +66,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve HTTP until interrupted (several processes may serve one PostgreSQL database)."""
-    import socket
-
     import uvicorn
 
-    from server.app import KEEP_ALIVE_S, create_app
+    from server.app import KEEP_ALIVE_S, create_app, listening_socket
 
     server = _open(args, init=True)
     app = create_app(server)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
+    sock = listening_socket(args.host, args.port)
     port = sock.getsockname()[1]
     print(
         f"motcua-server listening on http://{args.host}:{port} "

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -60,14 +59,12 @@ def start_server(
     """
     import uvicorn
 
-    from server.app import KEEP_ALIVE_S, create_app
+    from server.app import KEEP_ALIVE_S, create_app, listening_socket
     from server.service import SyncServer
 
     sync_server = SyncServer.open(db_url, init=True)
     app = create_app(sync_server)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = listening_socket(host, port)
     actual_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,

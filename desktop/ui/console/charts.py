@@ -29,6 +29,27 @@ def format_count(value: float) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+#: One bold variant of the default font per Tk interpreter, kept for the app's life.
+_BOLD_FONTS: dict[int, tkinter.font.Font] = {}
+
+
+def bold_font(widget: tkinter.Misc) -> tkinter.font.Font:
+    """Return the bold variant of ``TkDefaultFont``, one shared by every console widget.
+
+    A ``Font`` made per widget (``font.copy()``) deletes its Tcl font when it is collected, and
+    the cyclic collector runs on whichever thread allocates at that moment — often a worker, whose
+    Tcl call then waits for the Tk thread: the week statistics' download stalled 8 s that way
+    (seen with py-spy: a worker inside ``Font.__del__``). A font that is never collected cannot.
+    """
+    key = id(widget.tk)
+    font = _BOLD_FONTS.get(key)
+    if font is None:
+        font = tkinter.font.nametofont("TkDefaultFont", root=widget).copy()
+        font.configure(weight="bold")
+        _BOLD_FONTS[key] = font
+    return font
+
+
 def _shorten(text: str, font: tkinter.font.Font, width: int) -> str:
     """Return ``text`` cut with "…" so that it fits ``width`` pixels."""
     if font.measure(text) <= width:
@@ -72,8 +93,7 @@ class BarChart(tkinter.Canvas):
         self.bars: list[tuple[str, float]] = []
         self._fg, self._muted, self._bar = colors.fg, colors.secondary, colors.primary
         self._font = tkinter.font.nametofont("TkDefaultFont")
-        self._bold = self._font.copy()
-        self._bold.configure(weight="bold")
+        self._bold = bold_font(self)
         self.bind("<Configure>", lambda _e: self.redraw(), add="+")
 
     def show(self, bars: Sequence[tuple[str, float]], *, title: str = "") -> None:

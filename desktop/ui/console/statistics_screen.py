@@ -25,7 +25,7 @@ from desktop.console.export import write_xlsx
 from desktop.console.service import ConsoleError
 from desktop.console.statistics import TOTAL, Table, build_tables
 from desktop.forms.dates import format_date_vn, format_datetime_vn, parse_date_vn
-from desktop.ui.console.charts import BarChart, format_count
+from desktop.ui.console.charts import BarChart, bold_font, format_count
 from desktop.ui.services import Services
 
 if TYPE_CHECKING:
@@ -152,10 +152,7 @@ class TablePage(ttk.Frame):
             # timeliness table fits the window as far as it can.
             width = min(widest + 16, 320) if index == 0 else widest + 12
             tree.column(column, width=width, minwidth=50, anchor=anchor, stretch=index == 0)
-        bold = font.copy()
-        bold.configure(weight="bold")
-        self._bold = bold  # the tag keeps only the font's name: hold the font itself
-        tree.tag_configure("total", font=bold)
+        tree.tag_configure("total", font=bold_font(self))
         for row in self.table.rows:
             tags = ("total",) if row[0] == TOTAL else ()
             tree.insert("", "end", values=[cell_text(v) for v in row], tags=tags)
