@@ -26,12 +26,6 @@ Method:
 * **responsiveness**: an ``after(10)`` heartbeat on the Tk thread records the longest gap
   between two beats during all of the above: the longest the window could not react.
 * For context, the same list calls straight through the client (no Tk) are timed too.
-
-``--server-nodelay`` is a diagnosis, not how the server runs: the server's listening socket is
-made with protocol 0, so asyncio does not set ``TCP_NODELAY`` on its connections and every
-request after the first on a keep-alive connection waits ~40 ms (Nagle's algorithm meeting the
-client's delayed ACK). The flag starts the same server with ``TCP_NODELAY`` forced on its
-connections, to show what that one-line fix would give.
 """
 
 from __future__ import annotations
@@ -54,24 +48,15 @@ if str(ROOT) not in sys.path:
 
 OPERATOR, PASSWORD = "Bench CNTT tỉnh", "mat-khau-bench"
 TIMEOUT_S = 60.0
-#: ``python -c`` prelude of ``--server-nodelay``: TCP_NODELAY on every accepted connection.
-NODELAY_PRELUDE = (
-    "import socket, sys, asyncio.base_events as b; "
-    "b._set_nodelay = lambda s: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) "
-    "if s.type == socket.SOCK_STREAM and s.family == socket.AF_INET else None; "
-    "from server.cli import main; sys.exit(main(sys.argv[1:]))"
-)
 
 
-def start_server(url: str, work: Path, *, nodelay: bool) -> tuple[subprocess.Popen[str], str]:
+def start_server(url: str, work: Path) -> tuple[subprocess.Popen[str], str]:
     """Start ``motcua-server --db URL serve`` on a free port; return it and its base URL."""
     import re
 
     import requests
 
-    python = (
-        [sys.executable, "-c", NODELAY_PRELUDE] if nodelay else [sys.executable, "-m", "server.cli"]
-    )
+    python = [sys.executable, "-m", "server.cli"]
     log = open(work / "server.log", "w")  # noqa: SIM115 - the process writes it until stopped
     process = subprocess.Popen(
         [*python, "--db", url, "serve", "--host", "127.0.0.1", "--port", "0"],
@@ -188,7 +173,7 @@ def _figures(values: list[float]) -> dict[str, float]:
 class Rig:
     """A seeded server process, an enrolled provincial profile and its console window."""
 
-    def __init__(self, backend: str, conflicts: int, work: Path, *, nodelay: bool = False) -> None:
+    def __init__(self, backend: str, conflicts: int, work: Path) -> None:
         """Seed the database, start the server, enrol the operator, show the console."""
         from bench.campaigns.common import make_db
         from bench.console_seed import seed_conflicts
@@ -201,7 +186,7 @@ class Rig:
             self.seeded = seed_conflicts(seeding, conflicts)
         finally:
             seeding.storage.dispose()
-        self.server, self.url = start_server(self.db.url, work, nodelay=nodelay)
+        self.server, self.url = start_server(self.db.url, work)
         self.work = work
         self.xvfb = _ensure_display()
         self._open_console()
@@ -343,11 +328,11 @@ def _client_calls(rig: Rig, repeat: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def run(backend: str, conflicts: int, repeat: int, *, nodelay: bool = False) -> dict[str, Any]:
+def run(backend: str, conflicts: int, repeat: int) -> dict[str, Any]:
     """Seed, show and time the inbox; return the figures."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
-        rig = Rig(backend, conflicts, Path(tmp), nodelay=nodelay)
+        rig = Rig(backend, conflicts, Path(tmp))
         try:
             setup_s = time.perf_counter() - started
             beat = Heartbeat(rig.root)
@@ -355,13 +340,12 @@ def run(backend: str, conflicts: int, repeat: int, *, nodelay: bool = False) -> 
             for rep in range(repeat):
                 _measure_round(rig, beat, rep, times)
             beat.stop()
-            connections = rig.client.link.connections  # one per worker thread that called
+            connections = rig.client.link.connections  # keep-alive connections it made
             client = _client_calls(rig, repeat)
         finally:
             rig.close()
     return {
         "backend": backend,
-        "server_nodelay": nodelay,
         "conflicts": conflicts,
         "repeat": repeat,
         "seed": rig.seeded,
@@ -378,10 +362,9 @@ def run(backend: str, conflicts: int, repeat: int, *, nodelay: bool = False) -> 
 
 def markdown(result: dict[str, Any]) -> str:
     """Return the figures as a Markdown table (for bench/RESULTS.md)."""
-    nodelay = ", server with TCP_NODELAY (diagnosis)" if result["server_nodelay"] else ""
     lines = [
         f"{result['backend']}, {result['conflicts']:,} open conflicts, "
-        f"{result['repeat']} repetitions{nodelay}",
+        f"{result['repeat']} repetitions",
         "",
         "| from … to rows shown | p50 | max |",
         "|---|---|---|",
@@ -393,7 +376,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Longest Tk stall (`after(10)` heartbeat, all of the above): "
         f"**{result['longest_stall_ms']} ms** ({stalls}). The client opened "
-        f"{result['client_connections']} HTTP connections (one per worker thread).",
+        f"{result['client_connections']} HTTP connections.",
     ]
     return "\n".join(lines)
 
@@ -406,16 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="1,000 conflicts, 3 repetitions")
     parser.add_argument("--json", type=Path, help="write the figures here too")
-    parser.add_argument(
-        "--server-nodelay",
-        action="store_true",
-        help="diagnosis: force TCP_NODELAY on the server's connections (see the docstring)",
-    )
     args = parser.parse_args(argv)
     conflicts = args.conflicts or (1_000 if args.quick else 10_000)
     repeat = args.repeat or (3 if args.quick else 10)
     print(f"load before: {Path('/proc/loadavg').read_text().strip()}")
-    result = run(args.backend, conflicts, repeat, nodelay=args.server_nodelay)
+    result = run(args.backend, conflicts, repeat)
     print(f"seeded {result['seed']}; set-up {result['setup_s']} s, all {result['total_s']} s")
     print(f"load after: {result['loadavg']}")
     print(markdown(result))

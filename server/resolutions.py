@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms.procedures import PROCEDURES
+from desktop.forms.record_keys import METADATA_LABELS
 from desktop.forms.records import DATA_PREFIX
 from protocol import errors, wire
 from protocol.admin import (
@@ -44,7 +45,6 @@ from server.errors import (
     NothingChosen,
     ResolutionError,
 )
-from server.record_keys import METADATA_LABELS
 from server.rows import SERVER_DEVICE_ID, ConflictRow, RecordRow
 from server.storage import Tx
 

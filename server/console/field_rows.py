@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from desktop.forms.procedures import PROCEDURES
+from desktop.forms.record_keys import field_label, in_form_order
 from desktop.forms.records import DATA_PREFIX, record_data
 from desktop.forms.vietnamese import fold
 from protocol.admin import FieldRow
 from server.merge import same_value
-from server.record_keys import field_label, in_form_order
 from server.rows import ConflictRow, RecordRow
 
 __all__ = ["book_rows", "edit_rows", "evidence_rows", "field_row", "key_fields"]

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
-from functools import cache
 from typing import Any
 
 from desktop.console.statistics import commune_name
+from desktop.forms import record_keys
 from desktop.forms.dates import format_datetime_vn, parse_date_vn
 from desktop.forms.fields import FieldKind
 from desktop.forms.lifecycle import status_label
@@ -50,46 +49,15 @@ STATUS_LABELS = {"open": "Đang mở", "resolved": "Đã giải quyết"}
 DEVICE_STATUS_LABELS = {"active": "Đang dùng", "revoked": "Đã thu hồi", "cloned": "Bị sao chép"}
 #: The pseudo-field of a resolution that keeps or deletes the whole record.
 RECORD_CHOICE = "_record"
-#: Record keys that are not form fields, by name (the server's ``METADATA_LABELS``).
-METADATA_LABELS = {
-    "procedure": "Thủ tục",
-    "commune": "Xã, phường",
-    "dossier_no": "Số hồ sơ",
-    "status": "Trạng thái",
-    "received_at": "Ngày tiếp nhận",
-    "due_at": "Ngày hẹn trả kết quả",
-    "late": "Đăng ký quá hạn",
-    "book_type": "Loại sổ",
-    "book_year": "Năm của sổ",
-    "book_number": "Số đăng ký",
-    "duplicate_of": "Trùng với hồ sơ",
-    RECORD_CHOICE: "Cả hồ sơ",
-}
+#: How the whole-record choice is named in the grid.
+RECORD_LABEL = "Cả hồ sơ"
 #: What an empty value shows.
 EMPTY = "—"
 
 
-@cache
-def _labels(procedure: str) -> dict[str, str]:
-    """Return each field's label, followed by its section where the label repeats."""
-    declared = PROCEDURES.get(procedure)
-    if declared is None:
-        return {}
-    sections = {s.key: s.title for s in declared.sections}
-    counts = Counter(f.label for f in declared.fields)
-    return {
-        f.name: f.label if counts[f.label] == 1 else f"{f.label} ({sections[f.section]})"
-        for f in declared.fields
-    }
-
-
 def field_label(procedure: str | None, key: str) -> str:
-    """Return the Vietnamese name of a record key; an unknown key is made readable."""
-    if key.startswith(DATA_PREFIX):
-        name = key[len(DATA_PREFIX) :]
-        label = _labels(procedure or "").get(name)
-        return label or name.replace("_", " ").capitalize()
-    return METADATA_LABELS.get(key) or key.replace("_", " ").capitalize()
+    """Return the Vietnamese name of a record key (the whole-record choice: "Cả hồ sơ")."""
+    return RECORD_LABEL if key == RECORD_CHOICE else record_keys.field_label(procedure, key)
 
 
 def _field_kind(procedure: str | None, key: str) -> tuple[Any, Any] | None:

@@ -1,9 +1,10 @@
 """What the keys of a flat dossier record are called, in Vietnamese, for provincial IT.
 
-A ``data.<name>`` key is a field of the procedure's declaration (:mod:`desktop.forms`) and takes
-its label from there; a label the procedure uses for several people (``Số định danh cá nhân``
-of the child, the mother, the father) is followed by the section it belongs to. The metadata
-keys of docs/architecture.md have their names here.
+A ``data.<name>`` key is a field of the procedure's declaration and takes its label from there;
+a label the procedure uses for several people (``Số định danh cá nhân`` of the child, the
+mother, the father) is followed by the section it belongs to. The metadata keys of
+docs/architecture.md have their names here. One home for both sides: the server names the
+fields of a conflict with it, the console's screens the fields of the inbox and the history.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from functools import cache
 
 from desktop.forms.procedures import PROCEDURES
 from desktop.forms.records import DATA_PREFIX
-from protocol.admin import DUPLICATE_OF_FIELD
 
-__all__ = ["METADATA_LABELS", "field_label", "in_form_order"]
+__all__ = ["DUPLICATE_OF_FIELD", "METADATA_LABELS", "field_label", "in_form_order"]
+
+#: The key a duplicate gets pointing at the record it duplicates (the same name as
+#: ``protocol.admin.DUPLICATE_OF_FIELD``, which forms may not import; a test holds them equal).
+DUPLICATE_OF_FIELD = "duplicate_of"
 
 #: The metadata keys of a dossier record and their Vietnamese names.
 METADATA_LABELS = {
@@ -49,11 +53,16 @@ def _labels(procedure_code: str) -> dict[str, str]:
 
 
 def field_label(procedure_code: str | None, key: str) -> str:
-    """Return the Vietnamese name of a record key (the key itself when nothing names it)."""
+    """Return the Vietnamese name of a record key; an unknown key is made readable."""
     if key.startswith(DATA_PREFIX):
         name = key[len(DATA_PREFIX) :]
-        return _labels(procedure_code or "").get(name, name)
-    return METADATA_LABELS.get(key, key)
+        return _labels(procedure_code or "").get(name) or _readable(name)
+    return METADATA_LABELS.get(key) or _readable(key)
+
+
+def _readable(name: str) -> str:
+    """Return ``tre_noi_sinh`` as "Tre noi sinh" (a key no declaration names)."""
+    return name.replace("_", " ").capitalize()
 
 
 @cache
