@@ -28,7 +28,7 @@ from desktop.ui.console.enrolment_code import CommunePickDialog, EnrolmentCodeDi
 from desktop.ui.console.table_fit import fit_columns
 from desktop.ui.dialogs import ReasonDialog
 from desktop.ui.services import Services
-from desktop.ui.widgets.tables import press_with_enter
+from desktop.ui.widgets.tables import right_buttons
 from protocol.admin import DeviceInfo, IssuedCode
 
 log = logging.getLogger(__name__)
@@ -187,21 +187,14 @@ class DevicesScreen(ttk.Frame):
     def _build_bar(self) -> None:
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 6))
-        # The buttons are packed first: at 960 pixels they keep their room, the filter shrinks.
-        self.reload_button = ttk.Button(
-            bar, text="Tải lại (F5)", bootstyle="secondary-outline", command=self.refresh
+        self.reload_button, self.revoke_button, self.issue_button = right_buttons(
+            bar,
+            (
+                ("Tải lại (F5)", "secondary-outline", self.refresh),
+                ("Thu hồi máy… (Delete)", "danger", self.revoke_selected),
+                ("Cấp mã đăng ký…", "primary", self.issue_code),
+            ),
         )
-        self.reload_button.pack(side="right")
-        self.revoke_button = ttk.Button(
-            bar, text="Thu hồi máy… (Delete)", bootstyle="danger", command=self.revoke_selected
-        )
-        self.revoke_button.pack(side="right", padx=(0, 8))
-        self.issue_button = ttk.Button(
-            bar, text="Cấp mã đăng ký…", bootstyle="primary", command=self.issue_code
-        )
-        self.issue_button.pack(side="right", padx=(0, 8))
-        for button in (self.reload_button, self.revoke_button, self.issue_button):
-            press_with_enter(button)
         ttk.Label(bar, text="Xã").pack(side="left")
         self.commune_box = ttk.Combobox(bar, state="readonly", width=24)
         self.commune_box.pack(side="left", padx=(6, 12))

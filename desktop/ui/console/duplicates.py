@@ -35,7 +35,7 @@ from desktop.ui.console.duplicate_view import (
 )
 from desktop.ui.console.table_fit import fit_columns
 from desktop.ui.services import Services
-from desktop.ui.widgets.tables import press_with_enter
+from desktop.ui.widgets.tables import press_with_enter, right_buttons
 from protocol.admin import (
     A_DUPLICATE_OF_B,
     B_DUPLICATE_OF_A,
@@ -102,21 +102,14 @@ class DuplicateReviewScreen(ttk.Frame):
     def _build_list_bar(self) -> None:
         bar = ttk.Frame(self)
         bar.pack(fill="x", pady=(0, 4))
-        # The buttons are packed first: at 960 pixels they keep their room, the count shrinks.
-        self.reload_button = ttk.Button(
-            bar, text="Tải lại (F5)", bootstyle="secondary-outline", command=self.refresh
+        self.reload_button, self.next_button, self.prev_button = right_buttons(
+            bar,
+            (
+                ("Tải lại (F5)", "secondary-outline", self.refresh),
+                ("Sau ▶", "secondary-outline", self._next_page),
+                ("◀ Trước", "secondary-outline", self._prev_page),
+            ),
         )
-        self.reload_button.pack(side="right")
-        self.next_button = ttk.Button(
-            bar, text="Sau ▶", bootstyle="secondary-outline", command=self._next_page
-        )
-        self.next_button.pack(side="right", padx=(0, 8))
-        self.prev_button = ttk.Button(
-            bar, text="◀ Trước", bootstyle="secondary-outline", command=self._prev_page
-        )
-        self.prev_button.pack(side="right", padx=(0, 4))
-        for button in (self.reload_button, self.next_button, self.prev_button):
-            press_with_enter(button)
         ttk.Label(bar, text="Hiển thị").pack(side="left")
         self.status_box = ttk.Combobox(
             bar, values=[label for label, _ in STATUS_CHOICES], state="readonly", width=14
