@@ -15,6 +15,8 @@ from desktop.store.store import Store
 from desktop.sync.client import TransportPolicy
 from tests.console.stub_server import StubServer
 from tests.sync.conftest import (  # noqa: F401 - fixtures for the end-to-end tests
+    Device,
+    ServerProcess,
     fast_kdf,
     make_device,
     server,
@@ -34,6 +36,19 @@ FAST_POLICY = TransportPolicy(
     backoff_max_s=0.02,
     max_attempts=3,
 )
+
+
+def operator_code(server: ServerProcess, name: str = OPERATOR) -> str:  # noqa: F811
+    """Issue an operator code with ``motcua-server operator-code`` (the code is its last line)."""
+    return server.cli("operator-code", "--name", name).strip().splitlines()[-1]
+
+
+def sync_all(*devices: Device, rounds: int = 2) -> None:
+    """Sync every device ``rounds`` times, each sync succeeding."""
+    for _ in range(rounds):
+        for device in devices:
+            report = device.sync()
+            assert report.ok, f"{device.name}: {report.error}"
 
 
 @pytest.fixture

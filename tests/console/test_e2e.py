@@ -26,7 +26,7 @@ from desktop.console.service import ConsoleError
 from desktop.store.store import Store
 from desktop.sync.device_report import app_version
 from desktop.sync.status import SyncState
-from tests.console.conftest import FAST_POLICY, OPERATOR
+from tests.console.conftest import FAST_POLICY, OPERATOR, operator_code, sync_all
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
 from tests.sync.conftest import (
@@ -43,19 +43,6 @@ from tests.sync.conftest import (
 REASON = "giấy chứng sinh của bệnh viện ghi sinh tại nhà"
 PLACE_A, PLACE_B = "Bệnh viện Đa khoa Bắc Hà", "Tại nhà, bản Hồ Bốn"
 PHONE_A, PHONE_B, PHONE_TYPED = "0987000111", "0987000222", "0912345678"
-
-
-def operator_code(server: ServerProcess, name: str = OPERATOR) -> str:
-    """Issue an operator code with ``motcua-server operator-code`` (the code is its last line)."""
-    return server.cli("operator-code", "--name", name).strip().splitlines()[-1]
-
-
-def sync_all(*devices: Device, rounds: int = 2) -> None:
-    """Sync every device ``rounds`` times, each sync succeeding."""
-    for _ in range(rounds):
-        for device in devices:
-            report = device.sync()
-            assert report.ok, f"{device.name}: {report.error}"
 
 
 @pytest.fixture

@@ -25,7 +25,13 @@ import pytest
 from desktop.console.client import AdminClient
 from desktop.console.enrolment import enrol_operator
 from desktop.store.store import Store
-from tests.console.conftest import FAST_POLICY, OPERATOR, PASSWORD
+from tests.console.conftest import (  # noqa: F401 - helpers the console's GUI tests use
+    FAST_POLICY,
+    OPERATOR,
+    PASSWORD,
+    operator_code,
+    sync_all,
+)
 from tests.sync.conftest import (  # noqa: F401 - fixtures the console's GUI tests stand on
     COMMUNE,
     OTHER_COMMUNE,
@@ -38,19 +44,6 @@ from tests.sync.conftest import (  # noqa: F401 - fixtures the console's GUI tes
 )
 
 pytestmark = pytest.mark.gui
-
-
-def operator_code(server: ServerProcess, name: str = OPERATOR) -> str:
-    """Issue an operator code with ``motcua-server operator-code`` (the code is its last line)."""
-    return server.cli("operator-code", "--name", name).strip().splitlines()[-1]
-
-
-def sync_all(*devices: Device, rounds: int = 2) -> None:
-    """Sync every device ``rounds`` times, each sync succeeding."""
-    for _ in range(rounds):
-        for device in devices:
-            report = device.sync()
-            assert report.ok, f"{device.name}: {report.error}"
 
 
 @pytest.fixture
