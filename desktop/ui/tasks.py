@@ -4,7 +4,9 @@ Workers never touch widgets. A worker posts plain data (result, error, progress)
 ``queue.Queue``; one ``after`` loop on the Tk thread drains it a bounded batch at a time and
 calls the screen's callbacks there (Thonny's ``_poll_backend_messages``; ttkbootstrap's
 threads how-to). Store writes go through the store's own writer thread anyway; this façade
-only keeps the window responsive while they wait.
+only keeps the window responsive while they wait. The drain also finalizes the Tk variables,
+fonts and images that Python's collector happened to free on another thread
+(:mod:`desktop.ui.tk_finalizers`): a Tcl call from a worker would stall it.
 
 Typical use from a screen::
 
@@ -28,6 +30,8 @@ import time
 import tkinter
 from collections.abc import Callable
 from typing import Any
+
+from desktop.ui import tk_finalizers
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +130,7 @@ class TaskRunner:
         busy_after_s: float = 1.0,
     ) -> None:
         """Start the drain loop on ``root``."""
+        tk_finalizers.install()
         self._root = root
         self._poll_ms = poll_ms
         self._active_poll_ms = active_poll_ms
@@ -243,6 +248,7 @@ class TaskRunner:
         Returns:
             How many messages were handled.
         """
+        tk_finalizers.run_pending()
         handled = 0
         while handled < self._batch:
             try:
