@@ -217,11 +217,12 @@ def child_screens(profile: Path) -> None:
     print(json.dumps(result))
 
 
-def _ensure_display() -> subprocess.Popen[bytes] | None:
+def ensure_display() -> subprocess.Popen[bytes] | None:
+    """Start a private Xvfb when no DISPLAY is set; return it (None when one was set)."""
     if os.environ.get("DISPLAY"):
         return None
     for number in range(300, 400):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
             continue
         proc = subprocess.Popen(
             ["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
@@ -232,6 +233,8 @@ def _ensure_display() -> subprocess.Popen[bytes] | None:
             if Path(f"/tmp/.X11-unix/X{number}").exists():
                 os.environ["DISPLAY"] = f":{number}"
                 return proc
+            if proc.poll() is not None:
+                break
             time.sleep(0.05)
         proc.kill()
     raise RuntimeError("could not start Xvfb")
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         os.environ.setdefault("MOTCUA_SCRYPT_LOG2N", "10")
         args.size, args.runs = 2000, 2
-    xvfb = _ensure_display()
+    xvfb = ensure_display()
     workdir = Path(tempfile.mkdtemp(prefix="motcua-appbench-"))
     try:
         results: dict[str, Any] = {

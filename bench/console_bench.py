@@ -84,29 +84,6 @@ def start_server(url: str, work: Path) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("the server does not answer /health")
 
 
-def _ensure_display() -> subprocess.Popen[bytes] | None:
-    """Start a private Xvfb when no DISPLAY is set; return it (None when one was set)."""
-    if os.environ.get("DISPLAY"):
-        return None
-    for number in range(400, 500):
-        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        proc = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                os.environ["DISPLAY"] = f":{number}"
-                return proc
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        proc.kill()
-    raise RuntimeError("could not start Xvfb")
-
-
 class Heartbeat:
     """An ``after(10)`` beat on the Tk thread; the longest gap between beats is a stall."""
 
@@ -175,6 +152,7 @@ class Rig:
 
     def __init__(self, backend: str, conflicts: int, work: Path) -> None:
         """Seed the database, start the server, enrol the operator, show the console."""
+        from bench.app_bench import ensure_display
         from bench.campaigns.common import make_db
         from bench.console_seed import seed_conflicts
         from server.service import SyncServer
@@ -188,7 +166,7 @@ class Rig:
             seeding.storage.dispose()
         self.server, self.url = start_server(self.db.url, work)
         self.work = work
-        self.xvfb = _ensure_display()
+        self.xvfb = ensure_display()
         self._open_console()
 
     def _open_console(self) -> None:
