@@ -117,6 +117,10 @@ class ConflictSummary(TypedDict):
     clerk: str
     created_at: int  # server time, Unix ms
     resolved_at: int | None
+    #: For a resolved conflict in a list: how many of the commune's active devices hold the
+    #: resolution, of how many (None in a conflict's detail, which lists the deliveries).
+    delivered: int | None
+    devices: int | None
 
 
 class VersionInfo(TypedDict):

@@ -68,7 +68,15 @@ def conflict_page(tx: Tx, args: Mapping[str, Any], now: int) -> Page:
     total, rows = tx.conflict_page(
         conflict_filter(args, now), offset=offset, limit=args.get("limit", 200), newest_first=True
     )
-    return {"total": total, "offset": offset, "items": [summary(row) for row in rows]}
+    changes = [r.conflict["resolution_change_id"] for r in rows]
+    delivered = tx.delivery_counts([c for c in changes if c])
+    items = []
+    for row, change in zip(rows, changes, strict=True):
+        item = summary(row)
+        if change in delivered:
+            item["delivered"], item["devices"] = delivered[change]
+        items.append(item)
+    return {"total": total, "offset": offset, "items": items}
 
 
 def _title(procedure: str | None, values: Mapping[str, Any] | None) -> str:
@@ -100,6 +108,8 @@ def summary(row: InboxRow) -> ConflictSummary:
         "clerk": c["clerk"],
         "created_at": c["created_at"],
         "resolved_at": c["resolved_at"],
+        "delivered": None,
+        "devices": None,
     }
 
 

@@ -211,6 +211,28 @@ class ConsoleQueries(TxBase):
         ).all()
         return {str(device): int(at) for device, at in rows}
 
+    def delivery_counts(self, change_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Return, per resolution change, (active devices of its commune that hold it, active
+        devices of its commune): what the inbox row of a resolved conflict shows."""
+        if not change_ids:
+            return {}
+        ch, dv, d = schema.changes, schema.devices, schema.deliveries
+        delivered = (
+            select(func.count())
+            .select_from(d.join(dv, dv.c.device_id == d.c.device_id))
+            .where(d.c.change_id == ch.c.change_id, dv.c.status == "active")
+            .scalar_subquery()
+        )
+        active = (
+            select(func.count())
+            .where(dv.c.commune == ch.c.commune, dv.c.status == "active")
+            .scalar_subquery()
+        )
+        rows = self.conn.execute(
+            select(ch.c.change_id, delivered, active).where(ch.c.change_id.in_(list(change_ids)))
+        ).all()
+        return {str(change): (int(got), int(of)) for change, got, of in rows}
+
     # --- counts -------------------------------------------------------------------------
 
     def rejected_by_device(self) -> dict[str, int]:

@@ -127,6 +127,8 @@ def test_a_conflict_of_two_devices_is_resolved_field_by_field_and_reaches_both(
     assert after["resolution_reason"] == REASON and after["resolved_by"] == OPERATOR
     waiting = {d["device_id"]: d["received_at"] for d in after["deliveries"]}
     assert waiting == {a.store.device_id: None, b.store.device_id: None}
+    (listed,) = console.conflicts(status="resolved")["items"]
+    assert (listed["delivered"], listed["devices"]) == (0, 2)
 
     sync_all(a, b)
     for device in (a, b):
@@ -147,7 +149,8 @@ def test_a_conflict_of_two_devices_is_resolved_field_by_field_and_reaches_both(
     assert any(v["changed"].get("data.tre_noi_sinh") == PLACE_A for v in history)
     assert history[-1]["kind"] == "resolution" and history[-1]["clerk"] == OPERATOR
     assert console.conflicts()["total"] == 0
-    assert console.conflicts(status="resolved")["total"] == 1
+    (listed,) = console.conflicts(status="resolved")["items"]
+    assert (listed["delivered"], listed["devices"]) == (2, 2)  # the inbox row says so too
     with pytest.raises(ConsoleError) as twice:
         console.resolve(row["id"], choices, REASON)
     assert twice.value.code == "stale"

@@ -56,7 +56,7 @@ COLUMNS = (
     ("fields", "Trường xung đột", 150, True),
     ("device", "Máy · cán bộ", 110, True),
     ("age", "Đã mở", 80, False),
-    ("status", "Trạng thái", 96, False),
+    ("status", "Trạng thái", 150, True),
 )
 MSG_LOADING = "Đang tải danh sách xung đột…"
 MSG_FAILED = "Không tải được danh sách xung đột. Hãy thử lại (F5); nếu vẫn lỗi, xem nhật ký."
@@ -104,8 +104,17 @@ def row_cells(item: ConflictSummary, labels: dict[str, str], now_ms: int | None 
         ", ".join(field_label(procedure, f) for f in item["fields"]) or "—",
         device or "—",
         age_text(item["created_at"], now_ms),
-        STATUS_LABELS.get(item["status"], item["status"]),
+        status_cell(item),
     )
+
+
+def status_cell(item: ConflictSummary) -> str:
+    """Return "Đang mở", or for a resolved conflict how many of its PCs have the decision."""
+    status = STATUS_LABELS.get(item["status"], item["status"])
+    delivered, devices = item.get("delivered"), item.get("devices")
+    if item["status"] != "resolved" or delivered is None or not devices:
+        return status
+    return f"{status} · {delivered}/{devices} máy đã nhận"
 
 
 class ConflictInboxScreen(ttk.Frame):

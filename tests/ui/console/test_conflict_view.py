@@ -156,6 +156,12 @@ def test_a_conflict_of_two_devices_is_resolved_in_the_console_and_reaches_both(
     gui.wait_until(lambda: console_shell.current == "conflicts", 5)
     inbox = console_shell.current_screen
     gui.wait_until(lambda: inbox.idle and inbox.total == 0, 15)
+    # Among the resolved ones, the row says both PCs of the commune hold the decision.
+    inbox.status_box.set("Đã giải quyết")
+    inbox.status_box.event_generate("<<ComboboxSelected>>")
+    gui.wait_until(lambda: inbox.idle and inbox.total == 1, 15)
+    (cells,) = [inbox.tree.item(i, "values") for i in inbox.tree.get_children()]
+    assert cells[-1] == "Đã giải quyết · 2/2 máy đã nhận"
 
 
 def test_a_wrong_device_clock_is_shown_on_its_version(
