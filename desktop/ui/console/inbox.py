@@ -52,11 +52,11 @@ COLUMNS = (
     ("kind", "Loại", 130, False),
     ("commune", "Xã", 118, False),
     ("procedure", "Thủ tục", 92, False),
-    ("who", "Hồ sơ", 200, True),
+    ("who", "Hồ sơ", 175, True),
     ("fields", "Trường xung đột", 150, True),
     ("device", "Máy · cán bộ", 110, True),
     ("age", "Đã mở", 80, False),
-    ("status", "Trạng thái", 150, True),
+    ("status", "Trạng thái", 175, False),
 )
 MSG_LOADING = "Đang tải danh sách xung đột…"
 MSG_FAILED = "Không tải được danh sách xung đột. Hãy thử lại (F5); nếu vẫn lỗi, xem nhật ký."
@@ -109,12 +109,13 @@ def row_cells(item: ConflictSummary, labels: dict[str, str], now_ms: int | None 
 
 
 def status_cell(item: ConflictSummary) -> str:
-    """Return "Đang mở", or for a resolved conflict how many of its PCs have the decision."""
+    """Return "Đang mở", or for a resolved conflict how many of its commune's PCs hold the
+    decision: "Đã giải quyết · 1/2 máy" (the conflict view lists which)."""
     status = STATUS_LABELS.get(item["status"], item["status"])
     delivered, devices = item.get("delivered"), item.get("devices")
     if item["status"] != "resolved" or delivered is None or not devices:
         return status
-    return f"{status} · {delivered}/{devices} máy đã nhận"
+    return f"{status} · {delivered}/{devices} máy"
 
 
 class ConflictInboxScreen(ttk.Frame):

@@ -161,7 +161,8 @@ def test_a_conflict_of_two_devices_is_resolved_in_the_console_and_reaches_both(
     inbox.status_box.event_generate("<<ComboboxSelected>>")
     gui.wait_until(lambda: inbox.idle and inbox.total == 1, 15)
     (cells,) = [inbox.tree.item(i, "values") for i in inbox.tree.get_children()]
-    assert cells[-1] == "Đã giải quyết · 2/2 máy đã nhận"
+    assert cells[-1] == "Đã giải quyết · 2/2 máy"
+    gui.screenshot("console-inbox-resolved")
 
 
 def test_a_wrong_device_clock_is_shown_on_its_version(
