@@ -16,7 +16,13 @@ from functools import cache
 from desktop.forms.procedures import PROCEDURES
 from desktop.forms.records import DATA_PREFIX
 
-__all__ = ["DUPLICATE_OF_FIELD", "METADATA_LABELS", "field_label", "in_form_order"]
+__all__ = [
+    "CONFLICT_KEY_LABELS",
+    "DUPLICATE_OF_FIELD",
+    "METADATA_LABELS",
+    "field_label",
+    "in_form_order",
+]
 
 #: The key a duplicate gets pointing at the record it duplicates (the same name as
 #: ``protocol.admin.DUPLICATE_OF_FIELD``, which forms may not import; a test holds them equal).
@@ -35,6 +41,14 @@ METADATA_LABELS = {
     "book_year": "Năm của sổ",
     "book_number": "Số đăng ký",
     DUPLICATE_OF_FIELD: "Trùng với hồ sơ",
+}
+
+
+#: What a domain conflict names as its clashing "field" (server/domain_conflicts.py): not record
+#: keys a resolution may set, so apart from :data:`METADATA_LABELS`.
+CONFLICT_KEY_LABELS = {
+    "dup_key": "Cùng người, cùng sự kiện",
+    "book_key": "Số đăng ký trong sổ",
 }
 
 
@@ -57,7 +71,7 @@ def field_label(procedure_code: str | None, key: str) -> str:
     if key.startswith(DATA_PREFIX):
         name = key[len(DATA_PREFIX) :]
         return _labels(procedure_code or "").get(name) or _readable(name)
-    return METADATA_LABELS.get(key) or _readable(key)
+    return METADATA_LABELS.get(key) or CONFLICT_KEY_LABELS.get(key) or _readable(key)
 
 
 def _readable(name: str) -> str:

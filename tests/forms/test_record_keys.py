@@ -19,6 +19,9 @@ def test_metadata_and_unknown_keys() -> None:
     assert record_keys.field_label(None, "duplicate_of") == "Trùng với hồ sơ"
     assert record_keys.field_label("khai_sinh", "data.ghi_chu_rieng") == "Ghi chu rieng"
     assert record_keys.field_label(None, "so_cu") == "So cu"
+    # What a duplicate or a register-number conflict names as its clashing field.
+    assert record_keys.field_label("khai_sinh", "dup_key") == "Cùng người, cùng sự kiện"
+    assert record_keys.field_label("khai_sinh", "book_key") == "Số đăng ký trong sổ"
 
 
 def test_the_duplicate_pointer_has_the_protocols_name() -> None:
