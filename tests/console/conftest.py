@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from desktop.store.store import Store
 from desktop.sync.client import TransportPolicy
 from tests.console.stub_server import StubServer
+from tests.forms.samples import RECEIVED
+from tests.store.factory import birth
 from tests.sync.conftest import (  # noqa: F401 - fixtures for the end-to-end tests
     Device,
     ServerProcess,
@@ -36,6 +39,11 @@ FAST_POLICY = TransportPolicy(
     backoff_max_s=0.02,
     max_attempts=3,
 )
+
+
+REASON = "giấy chứng sinh của bệnh viện ghi sinh tại nhà"
+PLACE_A, PLACE_B = "Bệnh viện Đa khoa Bắc Hà", "Tại nhà, bản Hồ Bốn"
+PHONE_A, PHONE_B, PHONE_TYPED = "0987000111", "0987000222", "0912345678"
 
 
 def operator_code(server: ServerProcess, name: str = OPERATOR) -> str:  # noqa: F811
@@ -88,3 +96,24 @@ def stub() -> Iterator[StubServer]:
         yield running
     finally:
         running.stop()
+
+
+def field_conflict(
+    make_device: Callable[..., Device],
+    server: ServerProcess,
+    **b_options: Any,  # noqa: F811
+) -> tuple[Device, Device, Any, dict[str, Any]]:
+    """Two PCs of one commune edit the same two fields offline and sync: one conflict."""
+    a, b = make_device(server, "a"), make_device(server, "b", **b_options)
+    dossier = a.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
+    sync_all(a, b, rounds=1)
+    base = a.store.get_dossier(dossier.id).record
+    a.store.update_dossier(
+        dossier.id, {"tre_noi_sinh": PLACE_A, "nguoi_yeu_cau_dien_thoai": PHONE_A}
+    )
+    b.store.update_dossier(
+        dossier.id, {"tre_noi_sinh": PLACE_B, "nguoi_yeu_cau_dien_thoai": PHONE_B}
+    )
+    assert a.sync().applied == 1
+    assert b.sync().conflicts == 1
+    return a, b, dossier, base

@@ -26,7 +26,17 @@ from desktop.console.service import ConsoleError
 from desktop.store.store import Store
 from desktop.sync.device_report import app_version
 from desktop.sync.status import SyncState
-from tests.console.conftest import FAST_POLICY, OPERATOR, operator_code, sync_all
+from tests.console.conftest import (
+    FAST_POLICY,
+    OPERATOR,
+    PHONE_TYPED,
+    PLACE_A,
+    PLACE_B,
+    REASON,
+    field_conflict,
+    operator_code,
+    sync_all,
+)
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
 from tests.sync.conftest import (
@@ -39,10 +49,6 @@ from tests.sync.conftest import (
     server_changes,
     server_records,
 )
-
-REASON = "giấy chứng sinh của bệnh viện ghi sinh tại nhà"
-PLACE_A, PLACE_B = "Bệnh viện Đa khoa Bắc Hà", "Tại nhà, bản Hồ Bốn"
-PHONE_A, PHONE_B, PHONE_TYPED = "0987000111", "0987000222", "0912345678"
 
 
 @pytest.fixture
@@ -76,27 +82,10 @@ def test_an_operator_enrols_with_a_code_from_the_server(
     assert [(o["operator_id"], o["name"]) for o in operators] == [(first.device_id, OPERATOR)]
 
 
-def _field_conflict(make_device: Callable[..., Device], server: ServerProcess) -> Any:
-    """Two PCs of one commune edit the same two fields offline and sync: one conflict."""
-    a, b = make_device(server, "a"), make_device(server, "b")
-    dossier = a.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    sync_all(a, b, rounds=1)
-    base = a.store.get_dossier(dossier.id).record
-    a.store.update_dossier(
-        dossier.id, {"tre_noi_sinh": PLACE_A, "nguoi_yeu_cau_dien_thoai": PHONE_A}
-    )
-    b.store.update_dossier(
-        dossier.id, {"tre_noi_sinh": PLACE_B, "nguoi_yeu_cau_dien_thoai": PHONE_B}
-    )
-    assert a.sync().applied == 1
-    assert b.sync().conflicts == 1
-    return a, b, dossier, base
-
-
 def test_a_conflict_of_two_devices_is_resolved_field_by_field_and_reaches_both(
     server: ServerProcess, make_device: Callable[..., Device], console: AdminClient
 ) -> None:
-    a, b, dossier, base = _field_conflict(make_device, server)
+    a, b, dossier, base = field_conflict(make_device, server)
     page = console.conflicts(commune=COMMUNE)
     assert page["total"] == 1
     (row,) = page["items"]
@@ -262,7 +251,7 @@ def test_a_lost_answer_over_a_cut_link_does_not_decide_twice(
         proxy.configure(cut_after_bytes=None)
         enrol_operator(province, url, code, policy=FAST_POLICY, sleep=lambda s: None)
 
-        a, b, dossier, _ = _field_conflict(make_device, sqlite_server)
+        a, b, dossier, _ = field_conflict(make_device, sqlite_server)
         healed: list[float] = []
 
         def heal(seconds: float) -> None:  # the link comes back while the client waits

@@ -20,7 +20,16 @@ from desktop.console.client import AdminClient
 from desktop.console.statistics import commune_name
 from desktop.ui.console.conflict_view import MSG_NO_REASON, ConflictScreen
 from desktop.ui.console.conflict_widgets import CLOCK_WARNING
-from tests.console.conftest import OPERATOR
+from tests.console.conftest import (
+    OPERATOR,
+    PHONE_A,
+    PHONE_B,
+    PHONE_TYPED,
+    PLACE_A,
+    PLACE_B,
+    REASON,
+    field_conflict,
+)
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
 from tests.sync.conftest import COMMUNE, Device, ServerProcess
@@ -28,29 +37,7 @@ from tests.ui.console.conftest import sync_all
 
 pytestmark = pytest.mark.gui
 
-REASON = "giấy chứng sinh của bệnh viện ghi sinh tại nhà"
-PLACE_A, PLACE_B = "Bệnh viện Đa khoa Bắc Hà", "Tại nhà, bản Hồ Bốn"
-PHONE_A, PHONE_B, PHONE_TYPED = "0987000111", "0987000222", "0912345678"
 PLACE, PHONE = "data.tre_noi_sinh", "data.nguoi_yeu_cau_dien_thoai"
-
-
-def field_conflict(
-    make_device: Callable[..., Device], server: ServerProcess, **b_options: Any
-) -> tuple[Device, Device, Any, dict[str, Any]]:
-    """Two PCs of one commune edit the same two fields offline and sync: one conflict."""
-    a, b = make_device(server, "a"), make_device(server, "b", **b_options)
-    dossier = a.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
-    sync_all(a, b, rounds=1)
-    base = a.store.get_dossier(dossier.id).record
-    a.store.update_dossier(
-        dossier.id, {"tre_noi_sinh": PLACE_A, "nguoi_yeu_cau_dien_thoai": PHONE_A}
-    )
-    b.store.update_dossier(
-        dossier.id, {"tre_noi_sinh": PLACE_B, "nguoi_yeu_cau_dien_thoai": PHONE_B}
-    )
-    assert a.sync().applied == 1
-    assert b.sync().conflicts == 1
-    return a, b, dossier, base
 
 
 def open_from_inbox(shell: Any, open_screen: Callable[..., Any], gui: Any) -> ConflictScreen:

@@ -13,11 +13,11 @@ from bench.console_seed import seed_conflicts
 from desktop.console.client import AdminClient
 from desktop.console.statistics import commune_name
 from desktop.ui.console.inbox import MSG_EMPTY, ConflictInboxScreen
+from tests.console.conftest import field_conflict
 from tests.forms.samples import RECEIVED
 from tests.store.factory import birth
 from tests.sync.conftest import COMMUNE, OTHER_COMMUNE, Device, ServerProcess
 from tests.ui.console.conftest import sync_all
-from tests.ui.console.test_conflict_view import field_conflict
 
 pytestmark = pytest.mark.gui
 
