@@ -99,12 +99,12 @@ def stub() -> Iterator[StubServer]:
 
 
 def field_conflict(
-    make_device: Callable[..., Device],
-    server: ServerProcess,
-    **b_options: Any,  # noqa: F811
+    new_device: Callable[..., Device],
+    on: ServerProcess,
+    **b_options: Any,
 ) -> tuple[Device, Device, Any, dict[str, Any]]:
     """Two PCs of one commune edit the same two fields offline and sync: one conflict."""
-    a, b = make_device(server, "a"), make_device(server, "b", **b_options)
+    a, b = new_device(on, "a"), new_device(on, "b", **b_options)
     dossier = a.store.register_dossier("khai_sinh", birth(1), received_at=RECEIVED)
     sync_all(a, b, rounds=1)
     base = a.store.get_dossier(dossier.id).record
