@@ -44,6 +44,15 @@ class ConsoleService(Protocol):
     Every method raises :class:`ConsoleError` when the server refuses or cannot be reached.
     """
 
+    @property
+    def server_url(self) -> str:
+        """The provincial server this link talks to."""
+        ...
+
+    def close(self) -> None:
+        """Close the link's connections (a later call opens new ones)."""
+        ...
+
     def conflicts(
         self,
         *,

@@ -117,7 +117,7 @@ class Services:
         console: provincial IT's link to the provincial server (``ConsoleService``), in a
             provincial profile once it is enrolled as an operator; None for clerks.
         attach_console: ``attach_console(console)`` hands a newly enrolled link to the
-            console's shell (which then rebuilds the screens that need it).
+            console's shell (which rebuilds the screens that need it and opens the inbox).
     """
 
     store: Store

@@ -324,14 +324,6 @@ class AppSession:
         shell = self.shell
         assert shell is not None
 
-        def done(client: object) -> None:
-            from desktop.console.client import AdminClient
-
-            assert isinstance(client, AdminClient)
-            shell.services.attach_console(client)
-            shell.toast(f"Đã kết nối máy chủ tỉnh {client.server_url}.")
-            shell.navigate("conflicts")
-
         def failed(error: BaseException) -> None:
             reason = error.clerk_message if isinstance(error, ConsoleError) else error
             shell.toast(f"Chưa kết nối được máy chủ tỉnh: {reason}", "warning")
@@ -343,7 +335,7 @@ class AppSession:
             server_url,
             code,
             label,
-            on_done=done,
+            on_done=shell.services.attach_console,
             on_error=failed,
             description="Kết nối máy chủ tỉnh",
         )

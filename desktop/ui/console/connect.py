@@ -49,7 +49,7 @@ class ConnectScreen(ttk.Frame):
         self.services = services
         self.working = False
         console = services.console
-        current = getattr(console, "server_url", "") if console is not None else ""
+        current = console.server_url if console is not None else ""
         self.status_label = ttk.Label(
             self,
             text=(
@@ -117,10 +117,8 @@ class ConnectScreen(ttk.Frame):
         self.connect_button.configure(state="normal")
         self.code_entry.delete(0, "end")
         self._say(f"Đã kết nối với {client.server_url}.", "success")
-        # The shell owns the link: it hands it to every screen and rebuilds those that need it.
+        # The shell owns the link: it hands it to every screen and opens the inbox.
         self.services.attach_console(client)
-        self.services.toast(f"Đã kết nối máy chủ tỉnh {client.server_url}.")
-        self.services.navigate("conflicts")
 
     def _failed(self, error: BaseException) -> None:
         self.working = False

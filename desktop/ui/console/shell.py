@@ -153,13 +153,16 @@ class ConsoleShell(Shell):
     # -- the server link ----------------------------------------------------------------------
 
     def attach_console(self, console: ConsoleService) -> None:
-        """Use ``console`` from now on (the profile was just enrolled); rebuild the screens."""
+        """Use ``console`` from now on (the profile was just enrolled): rebuild the screens that
+        need it, say so and open the inbox."""
         self.services.console = console
         self._show_server()
         for name in NEEDS_SERVER:
             old = self._screens.pop(name, None)
             if old is not None:
                 old.destroy()
+        self.toast(f"Đã kết nối máy chủ tỉnh {console.server_url}.")
+        self.navigate("conflicts")
 
     def navigate(self, name: str, **kwargs: Any) -> None:
         """Show screen ``name``; a screen that needs the server shows "connect" until enrolled."""
@@ -177,19 +180,16 @@ class ConsoleShell(Shell):
 
     def destroy(self) -> None:
         """Close the server link's connections, then destroy the shell."""
-        console = self.services.console
-        close = getattr(console, "close", None)  # AdminClient has one; test fakes may not
-        if callable(close):
+        if self.services.console is not None:
             try:
-                close()
+                self.services.console.close()
             except Exception:
                 log.exception("closing the console link failed")
         super().destroy()
 
     def _show_server(self) -> None:
         console = self.services.console
-        url = getattr(console, "server_url", "") if console is not None else ""
-        text = f"Máy chủ tỉnh: {url}" if url else "Chưa kết nối máy chủ tỉnh"
+        text = f"Máy chủ tỉnh: {console.server_url}" if console else "Chưa kết nối máy chủ tỉnh"
         self.server_label.configure(text=text)
 
     # -- what differs from the clerk's shell --------------------------------------------------
