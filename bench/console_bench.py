@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,40 +47,6 @@ if str(ROOT) not in sys.path:
 
 OPERATOR, PASSWORD = "Bench CNTT tỉnh", "mat-khau-bench"
 TIMEOUT_S = 60.0
-
-
-def start_server(url: str, work: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start ``motcua-server --db URL serve`` on a free port; return it and its base URL."""
-    import re
-
-    import requests
-
-    python = [sys.executable, "-m", "server.cli"]
-    log = open(work / "server.log", "w")  # noqa: SIM115 - the process writes it until stopped
-    process = subprocess.Popen(
-        [*python, "--db", url, "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-    if not match:
-        process.kill()
-        raise RuntimeError(f"the server did not start: {line!r}; see {log.name}")
-    base = f"http://127.0.0.1:{match.group(1)}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/health", timeout=2).ok:
-                return process, base
-        except requests.RequestException:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the server does not answer /health")
 
 
 class Heartbeat:
@@ -155,6 +120,7 @@ class Rig:
         from bench.app_bench import ensure_display
         from bench.campaigns.common import make_db
         from bench.console_seed import seed_conflicts
+        from bench.load import start_server
         from server.service import SyncServer
 
         os.environ.setdefault("MOTCUA_SCRYPT_LOG2N", "10")  # the profile's key, not the point
@@ -164,7 +130,7 @@ class Rig:
             self.seeded = seed_conflicts(seeding, conflicts)
         finally:
             seeding.storage.dispose()
-        self.server, self.url = start_server(self.db.url, work)
+        self.server, self.url = start_server(self.db.url, work / "server.log")
         self.work = work
         self.xvfb = ensure_display()
         self._open_console()

@@ -336,7 +336,9 @@ def _client_main(args: argparse.Namespace) -> int:
 # -- 2 and 4. the pool and the run ---------------------------------------------------------------
 
 
-def _start_server(url: str, log: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(url: str, log: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start ``motcua-server --db URL serve`` on a free port (stderr to ``log``) once it answers
+    ``/health``; return the process and its base URL (the load and console benches use it)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "--db", url, "serve", "--host", "127.0.0.1",
          "--port", "0", "--log-level", "warning", "--no-access-log"],
@@ -446,7 +448,7 @@ def run(
         api.storage.dispose()
         urls = []
         for n in range(servers):
-            proc, server_url = _start_server(url, work / f"server-{n}.log")
+            proc, server_url = start_server(url, work / f"server-{n}.log")
             procs.append(proc)
             urls.append(server_url)
         (work / "urls").write_text(",".join(urls), encoding="utf-8")
